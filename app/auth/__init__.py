@@ -1,0 +1,1 @@
+"""Staff accounts, roles, API tokens, login sessions and the guards that use them."""

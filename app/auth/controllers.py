@@ -1,0 +1,152 @@
+"""HTTP for accounts: the ``/api/v1/auth`` API and the staff sign-in pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from app.auth import services
+from app.auth.errors import InvalidCredentials, LoginThrottled
+from app.auth.guards import require_admin, require_staff, require_user, signed_in
+from app.auth.middleware import SESSION_COOKIE, session_cookie
+from app.auth.schemas import (
+    LoginForm,
+    Me,
+    NewToken,
+    TokenForm,
+    TokenInfo,
+    TokenRequest,
+    UserCreate,
+    UserCreated,
+)
+from app.pages import render
+from app.settings import get_settings
+
+
+def _client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths, so the login form cannot become an open redirect."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/staff"
+
+
+class AuthApiController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @get("/me", guards=[signed_in], operation_id="getMe")
+    async def me(self, request: Request[Any, Any, Any]) -> Me:
+        """The account the request is authenticated as."""
+        user = require_user(request)
+        return Me(id=user.id, email=user.email, name=user.name, role=user.role, employer_id=user.employer_id)
+
+    @get("/tokens", guards=[signed_in], operation_id="listTokens")
+    async def list_tokens(self, request: Request[Any, Any, Any]) -> list[TokenInfo]:
+        """Your API tokens (never the secret itself)."""
+        rows = await services.list_api_tokens(require_user(request).id)
+        return [TokenInfo(**row) for row in rows]  # type: ignore[arg-type]
+
+    @post("/tokens", guards=[signed_in], operation_id="createToken")
+    async def create_token(self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]) -> NewToken:
+        """A new API token for yourself, shown once."""
+        issued = await services.issue_api_token(require_user(request).id, data.name)
+        return NewToken(id=issued.id, token=issued.token)
+
+    @delete("/tokens/{token_id:int}", guards=[signed_in], operation_id="revokeToken")
+    async def revoke_token(self, request: Request[Any, Any, Any], token_id: FromPath[int]) -> None:
+        """Revoke a token; it stops working at once."""
+        if not await services.revoke_api_token(token_id, user=require_user(request)):
+            raise NotFoundException(f"You have no active token with id {token_id}.")
+
+
+class UserApiController(Controller):
+    path = "/api/v1/users"
+    tags = ["auth"]
+    guards = [require_admin]
+
+    @post(operation_id="createUser")
+    async def create_user(self, data: JSONBody[UserCreate]) -> UserCreated:
+        """Create a staff or host account (admins only)."""
+        user_id = await services.create_user(
+            data.email, data.role.value, data.password, name=data.name, employer_id=data.employer_id
+        )
+        return UserCreated(id=user_id)
+
+
+class StaffAccountPages(Controller):
+    path = "/staff"
+    include_in_schema = False
+
+    @get("/login")
+    async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str] = "/staff") -> Template:
+        return render(request, "staff/login.html", next=_safe_next(next), email="", error=None)
+
+    @post("/login")
+    async def login(self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]) -> Template | Redirect:
+        settings = get_settings()
+        try:
+            _, token = await services.login(
+                data.email, data.password, client=_client_address(request), limit=settings.login_rate_limit
+            )
+        except (InvalidCredentials, LoginThrottled) as exc:
+            throttled = isinstance(exc, LoginThrottled)
+            response = render(
+                request,
+                "staff/login.html",
+                status_code=429 if throttled else 401,
+                next=_safe_next(data.next),
+                email=data.email,
+                error="throttled" if throttled else "credentials",
+            )
+            if isinstance(exc, LoginThrottled):
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        secure = settings.base_url.startswith("https://")
+        redirect = Redirect(_safe_next(data.next))
+        redirect.set_cookie(
+            session_cookie(token, secure=secure, max_age=int(services.SESSION_LIFETIME.total_seconds()))
+        )
+        return redirect
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await services.logout(token)
+        redirect = Redirect("/staff/login")
+        redirect.delete_cookie(SESSION_COOKIE, path="/")
+        return redirect
+
+    @get("/account", guards=[signed_in])
+    async def account(self, request: Request[Any, Any, Any]) -> Template:
+        user = require_user(request)
+        tokens = await services.list_api_tokens(user.id)
+        return render(request, "staff/account.html", tokens=tokens, new_token=None)
+
+    @post("/account/tokens", guards=[signed_in])
+    async def create_token(self, request: Request[Any, Any, Any], data: URLEncodedBody[TokenForm]) -> Template:
+        user = require_user(request)
+        issued = await services.issue_api_token(user.id, data.name)
+        tokens = await services.list_api_tokens(user.id)
+        return render(request, "staff/account.html", status_code=201, tokens=tokens, new_token=issued.token)
+
+    @post("/account/tokens/{token_id:int}/revoke", guards=[signed_in])
+    async def revoke_token(self, request: Request[Any, Any, Any], token_id: FromPath[int]) -> Redirect:
+        if not await services.revoke_api_token(token_id, user=require_user(request)):
+            raise NotFoundException("No such token.")
+        return Redirect("/staff/account")
+
+    @get("/", guards=[require_staff])
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "staff/home.html")
+
+
+__all__ = ["AuthApiController", "Response", "StaffAccountPages", "UserApiController"]

@@ -1,0 +1,259 @@
+"""The rules of staff accounts: creating users, passwords, API tokens, login sessions.
+
+Plain async functions; the CLI, the pages and the API all call these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from app.auth.errors import (
+    InvalidCredentials,
+    InvalidUserData,
+    LoginThrottled,
+    UnknownUser,
+    UserExists,
+)
+from app.auth.roles import Role
+from app.auth.tables import ApiToken, LoginFailure, StaffSession, StaffUser
+from app.database import write_transaction
+from app.settings import RateLimit
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+SESSION_LIFETIME = timedelta(hours=12)
+TOKEN_PREFIX = "tp_"
+# A hash to verify against when the account does not exist, so a wrong e-mail
+# takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """Who is making a request: an authenticated staff member or host."""
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    employer_id: int | None
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role is Role.admin or self.role in roles
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    id: int
+    token: str  # shown once, never stored
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _to_current_user(row: dict[str, object]) -> CurrentUser:
+    employer = row.get("employer_id")
+    return CurrentUser(
+        id=int(row["id"]),  # type: ignore[call-overload]
+        email=str(row["email"]),
+        name=str(row["name"] or ""),
+        role=Role(row["role"]),
+        employer_id=int(employer) if employer is not None else None,  # type: ignore[call-overload]
+    )
+
+
+def validate_new_user(email: str, role: str, password: str, employer_id: int | None) -> Role:
+    if not _EMAIL_RE.match(email):
+        raise InvalidUserData("email", f"{email!r} is not an e-mail address")
+    if role not in Role.values():
+        raise InvalidUserData("role", f"role must be one of {', '.join(Role.values())}, not {role!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUserData("password", f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    parsed = Role(role)
+    if parsed is Role.host and employer_id is None:
+        raise InvalidUserData("employer", "a host belongs to an employer: give --employer ID")
+    if parsed is not Role.host and employer_id is not None:
+        raise InvalidUserData("employer", "only hosts belong to an employer")
+    return parsed
+
+
+async def create_user(email: str, role: str, password: str, *, name: str = "", employer_id: int | None = None) -> int:
+    """Create a staff account and return its id."""
+    email = normalise_email(email)
+    parsed = validate_new_user(email, role, password, employer_id)
+    password_hash = _hasher.hash(password)
+    async with write_transaction():
+        if await StaffUser.exists().where(StaffUser.email == email):
+            raise UserExists(f"there is already an account for {email}")
+        rows = await StaffUser.insert(
+            StaffUser(
+                email=email,
+                name=name.strip(),
+                role=parsed.value,
+                password_hash=password_hash,
+                employer_id=employer_id,
+                created_at=now(),
+            )
+        ).returning(StaffUser.id)
+    return int(rows[0]["id"])
+
+
+async def get_user_by_email(email: str) -> CurrentUser:
+    row = await StaffUser.select(*_USER_COLUMNS).where(StaffUser.email == normalise_email(email)).first()
+    if row is None:
+        raise UnknownUser(f"there is no account for {normalise_email(email)}")
+    return _to_current_user(row)
+
+
+_USER_COLUMNS = (StaffUser.id, StaffUser.email, StaffUser.name, StaffUser.role, StaffUser.employer_id)
+
+
+# --- API tokens ---------------------------------------------------------------------
+
+
+async def issue_api_token(user_id: int, name: str = "") -> IssuedToken:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    rows = await ApiToken.insert(
+        ApiToken(user=user_id, name=name.strip()[:100], token_hash=digest(token), prefix=token[:10], created_at=now())
+    ).returning(ApiToken.id)
+    return IssuedToken(id=int(rows[0]["id"]), token=token)
+
+
+async def user_for_api_token(token: str) -> CurrentUser | None:
+    """The active user a bearer token belongs to, or ``None`` for an unknown or revoked token."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = await (
+        ApiToken.select(
+            ApiToken.id,
+            ApiToken.last_used_at,
+            ApiToken.user.id.as_alias("user_id"),
+            ApiToken.user.email.as_alias("email"),
+            ApiToken.user.name.as_alias("name"),
+            ApiToken.user.role.as_alias("role"),
+            ApiToken.user.employer_id.as_alias("employer_id"),
+            ApiToken.user.active.as_alias("active"),
+        )
+        .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if row is None or not row["active"]:
+        return None
+    last_used = row["last_used_at"]
+    if last_used is None or now() - last_used > timedelta(minutes=5):
+        await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == row["id"])
+    return _to_current_user({**row, "id": row["user_id"]})
+
+
+async def list_api_tokens(user_id: int) -> list[dict[str, object]]:
+    return await (
+        ApiToken.select(
+            ApiToken.id, ApiToken.name, ApiToken.prefix, ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at
+        )
+        .where(ApiToken.user == user_id)
+        .order_by(ApiToken.id)
+    )
+
+
+async def revoke_api_token(token_id: int, *, user: CurrentUser) -> bool:
+    """Revoke a token of ``user`` (an admin may revoke anyone's). ``False`` if there is none."""
+    query = ApiToken.update({ApiToken.revoked_at: now()}).where(ApiToken.id == token_id, ApiToken.revoked_at.is_null())
+    if user.role is not Role.admin:
+        query = query.where(ApiToken.user == user.id)
+    rows = await query.returning(ApiToken.id)
+    return bool(rows)
+
+
+# --- password login and sessions -------------------------------------------------------
+
+
+async def _check_throttle(email_digest: str, client_digest: str, limit: RateLimit) -> None:
+    if not limit.enabled:
+        return
+    since = now() - timedelta(seconds=limit.period_seconds)
+    by_email = await LoginFailure.count().where(
+        LoginFailure.email_digest == email_digest, LoginFailure.failed_at > since
+    )
+    by_client = await LoginFailure.count().where(
+        LoginFailure.client_digest == client_digest, LoginFailure.failed_at > since
+    )
+    if by_email >= limit.count or by_client >= limit.count * 4:
+        raise LoginThrottled(retry_after=limit.period_seconds)
+
+
+async def login(email: str, password: str, *, client: str, limit: RateLimit) -> tuple[CurrentUser, str]:
+    """Check a password and open a session; returns the user and the session cookie value."""
+    email = normalise_email(email)
+    email_digest, client_digest = digest("email:" + email), digest("client:" + client)
+    await _check_throttle(email_digest, client_digest, limit)
+    row = (
+        await StaffUser.select(*_USER_COLUMNS, StaffUser.password_hash, StaffUser.active)
+        .where(StaffUser.email == email)
+        .first()
+    )
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+        ok = row is not None and bool(row["active"])
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or row is None:
+        await LoginFailure.insert(LoginFailure(email_digest=email_digest, client_digest=client_digest, failed_at=now()))
+        raise InvalidCredentials("The e-mail address or the password is not right.")
+    await LoginFailure.delete().where(LoginFailure.email_digest == email_digest)
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        await StaffUser.update({StaffUser.password_hash: _hasher.hash(password)}).where(StaffUser.id == row["id"])
+    session_token = secrets.token_urlsafe(32)
+    await StaffSession.insert(
+        StaffSession(
+            user=row["id"], token_hash=digest(session_token), created_at=now(), expires_at=now() + SESSION_LIFETIME
+        )
+    )
+    return _to_current_user(row), session_token
+
+
+async def user_for_session(session_token: str) -> CurrentUser | None:
+    if not session_token or len(session_token) > 200:
+        return None
+    row = await (
+        StaffSession.select(
+            StaffSession.user.id.as_alias("id"),
+            StaffSession.user.email.as_alias("email"),
+            StaffSession.user.name.as_alias("name"),
+            StaffSession.user.role.as_alias("role"),
+            StaffSession.user.employer_id.as_alias("employer_id"),
+            StaffSession.user.active.as_alias("active"),
+        )
+        .where(StaffSession.token_hash == digest(session_token), StaffSession.expires_at > now())
+        .first()
+    )
+    if row is None or not row["active"]:
+        return None
+    return _to_current_user(row)
+
+
+async def logout(session_token: str) -> None:
+    await StaffSession.delete().where(StaffSession.token_hash == digest(session_token))
+
+
+async def purge_expired_sessions() -> int:
+    """Delete expired sessions and old login failures; returns the sessions removed."""
+    rows = await StaffSession.delete().where(StaffSession.expires_at < now()).returning(StaffSession.id)
+    await LoginFailure.delete().where(LoginFailure.failed_at < now() - timedelta(days=1))
+    return len(rows)

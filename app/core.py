@@ -1,0 +1,105 @@
+"""All wiring of the web application, one small ``_configure_*`` helper per concern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins import InitPluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app import database
+from app.auth.controllers import AuthApiController, StaffAccountPages, UserApiController
+from app.auth.errors import AuthError
+from app.auth.middleware import AuthenticationMiddleware
+from app.errors import auth_error_handler, http_exception_handler, internal_error_handler
+from app.health import HealthController
+from app.logging import configure_logging
+from app.redis_client import close_redis
+from app.request_log import RequestLogMiddleware
+from app.settings import get_settings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+class TreffpunktPlugin(InitPluginProtocol):
+    """Configures the Litestar app from the settings."""
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        settings = get_settings()
+        configure_logging(settings.log_level)
+        _configure_routes(app_config)
+        _configure_templates(app_config)
+        _configure_security(app_config, settings.secret_key, settings.base_url)
+        _configure_errors(app_config)
+        _configure_openapi(app_config)
+        _configure_lifespan(app_config)
+        return app_config
+
+
+def _configure_routes(app_config: AppConfig) -> None:
+    app_config.route_handlers.extend(
+        [
+            HealthController,
+            AuthApiController,
+            UserApiController,
+            StaffAccountPages,
+            create_static_files_router(path="/static", directories=[TEMPLATES_DIR / "static"], include_in_schema=False),
+        ]
+    )
+
+
+def _configure_templates(app_config: AppConfig) -> None:
+    def setup(engine: JinjaTemplateEngine) -> None:
+        engine.engine.add_extension("jinja2.ext.i18n")
+        engine.engine.policies["ext.i18n.trimmed"] = True
+
+    app_config.template_config = TemplateConfig(
+        directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=setup
+    )
+
+
+def _configure_security(app_config: AppConfig, secret_key: str, base_url: str) -> None:
+    # The JSON API authenticates with bearer tokens only (no cookies), so it is not
+    # exposed to cross-site request forgery; every form post is checked.
+    app_config.csrf_config = CSRFConfig(
+        secret=secret_key,
+        cookie_name="tp_csrf",
+        cookie_secure=base_url.startswith("https://"),
+        cookie_httponly=True,
+        exclude=["/api/"],
+    )
+    app_config.middleware.insert(0, DefineMiddleware(RequestLogMiddleware))
+    app_config.middleware.append(AuthenticationMiddleware())
+
+
+def _configure_errors(app_config: AppConfig) -> None:
+    handlers: dict[Any, Any] = {
+        AuthError: auth_error_handler,
+        HTTPException: http_exception_handler,
+        Exception: internal_error_handler,
+    }
+    app_config.exception_handlers.update(handlers)
+
+
+def _configure_openapi(app_config: AppConfig) -> None:
+    app_config.openapi_config = OpenAPIConfig(
+        title="Treffpunkt",
+        version="1",
+        description="Events and scheduling for integration projects. Staff send 'Authorization: Bearer <token>'.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin()],
+    )
+
+
+def _configure_lifespan(app_config: AppConfig) -> None:
+    app_config.on_startup.append(database.open_pool)
+    app_config.on_shutdown.extend([database.close_pool, close_redis])

@@ -1,0 +1,80 @@
+"""Domain errors become clear 4xx answers; nothing unexpected leaks as a traceback.
+
+API routes answer JSON ``{"status_code", "detail", "extra"}``; page routes answer a
+page in the person's language.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.auth.errors import (
+    AuthError,
+    InvalidCredentials,
+    InvalidUserData,
+    LoginThrottled,
+    UnknownUser,
+    UserExists,
+)
+from app.logging import get_logger, redact_path
+
+log = get_logger("treffpunkt.http")
+
+_AUTH_STATUS: dict[type[AuthError], int] = {
+    InvalidUserData: 400,
+    UserExists: 409,
+    UnknownUser: 404,
+    InvalidCredentials: 401,
+    LoginThrottled: 429,
+}
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    """Pages answer with pages; the API, the schema, feeds and images answer JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/schema", "/health", "/ics/", "/static/")):
+        return False
+    return not path.endswith((".svg", ".png", ".ics", ".json", ".csv", ".xlsx"))
+
+
+def json_error(
+    status_code: int, detail: str, extra: Any = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        {"status_code": status_code, "detail": detail, "extra": extra},
+        status_code=status_code,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def auth_error_handler(_: Request[Any, Any, Any], exc: AuthError) -> Response[Any]:
+    status = _AUTH_STATUS.get(type(exc), 400)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, LoginThrottled) else None
+    extra = {"field": exc.field} if isinstance(exc, InvalidUserData) else None
+    return json_error(status, str(exc), extra, headers)
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotAuthorizedException) and _wants_html(request) and request.method == "GET":
+        return Redirect(f"/staff/login?next={request.url.path}")
+    if _wants_html(request):
+        from app.pages import render
+
+        return render(
+            request, "error.html", status_code=exc.status_code, error_status=exc.status_code, detail=exc.detail
+        )
+    return json_error(exc.status_code, exc.detail, exc.extra, exc.headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The traceback's frames, not the exception's message: it may carry personal data.
+    frames = "".join(traceback.format_tb(exc.__traceback__)[-5:])
+    log.error("unhandled_error", path=redact_path(request.url.path), error_type=type(exc).__name__, frames=frames)
+    return json_error(HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")

@@ -1,0 +1,1 @@
+"""Messages to people: kinds and templates, the outbox, channels and the arq worker."""

@@ -1,0 +1,1 @@
+"""Activities, their dated sessions, recurrence, venues, employers, registrations and calendars."""
