@@ -20,12 +20,20 @@ from app import database
 from app.auth.controllers import AuthApiController, StaffAccountPages, UserApiController
 from app.auth.errors import AuthError
 from app.auth.middleware import AuthenticationMiddleware
-from app.errors import auth_error_handler, http_exception_handler, internal_error_handler
+from app.errors import auth_error_handler, http_exception_handler, internal_error_handler, scheduling_error_handler
 from app.health import HealthController
 from app.logging import configure_logging
 from app.redis_client import close_redis
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
+from scheduling.controllers import (
+    ActivityController,
+    CalendarController,
+    ClosureController,
+    EmployerController,
+    SessionController,
+)
+from scheduling.errors import SchedulingError
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -52,6 +60,11 @@ def _configure_routes(app_config: AppConfig) -> None:
             AuthApiController,
             UserApiController,
             StaffAccountPages,
+            ActivityController,
+            SessionController,
+            ClosureController,
+            EmployerController,
+            CalendarController,
             create_static_files_router(path="/static", directories=[TEMPLATES_DIR / "static"], include_in_schema=False),
         ]
     )
@@ -84,6 +97,7 @@ def _configure_security(app_config: AppConfig, secret_key: str, base_url: str) -
 def _configure_errors(app_config: AppConfig) -> None:
     handlers: dict[Any, Any] = {
         AuthError: auth_error_handler,
+        SchedulingError: scheduling_error_handler,
         HTTPException: http_exception_handler,
         Exception: internal_error_handler,
     }

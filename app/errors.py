@@ -23,6 +23,14 @@ from app.auth.errors import (
     UserExists,
 )
 from app.logging import get_logger, redact_path
+from scheduling.errors import (
+    ActivityNotFound,
+    InvalidRule,
+    SchedulingError,
+    SessionChangeRefused,
+    SessionNotFound,
+)
+from scheduling.services import ClosureNotFound, EmployerNotFound
 
 log = get_logger("treffpunkt.http")
 
@@ -59,6 +67,23 @@ def auth_error_handler(_: Request[Any, Any, Any], exc: AuthError) -> Response[An
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, LoginThrottled) else None
     extra = {"field": exc.field} if isinstance(exc, InvalidUserData) else None
     return json_error(status, str(exc), extra, headers)
+
+
+def scheduling_error_handler(request: Request[Any, Any, Any], exc: SchedulingError) -> Response[Any]:
+    if isinstance(exc, ActivityNotFound | SessionNotFound | EmployerNotFound | ClosureNotFound):
+        status = 404
+    elif isinstance(exc, SessionChangeRefused):
+        status = 409
+    else:
+        status = 400
+    if _wants_html(request):
+        from app.pages import render
+
+        return render(request, "error.html", status_code=status, error_status=status, detail=str(exc))
+    extra = {"field": exc.field} if exc.field else None
+    if isinstance(exc, InvalidRule):
+        extra = {"field": "rrule", "part": exc.part}
+    return json_error(status, str(exc), extra)
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

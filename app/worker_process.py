@@ -18,6 +18,7 @@ from app.auth.services import purge_expired_sessions
 from app.logging import get_logger
 from app.redis_client import redis_url
 from notifications.worker import WorkerSettings
+from scheduling.jobs import extend_sessions_job
 
 log = get_logger("treffpunkt.worker")
 RECONNECT_DELAYS = (0.5, 1, 2, 5, 10)
@@ -40,7 +41,11 @@ def build_worker() -> Worker:
     settings = RedisSettings.from_dsn(redis_url())
     settings.conn_retries = 1
     settings.conn_timeout = 2
-    cron_jobs = [*WorkerSettings.cron_jobs, cron(purge_sessions_job, minute={7}, unique=True, run_at_startup=False)]
+    cron_jobs = [
+        *WorkerSettings.cron_jobs,
+        cron(purge_sessions_job, minute={7}, unique=True, run_at_startup=False),
+        cron(extend_sessions_job, hour={2}, minute={17}, unique=True, run_at_startup=True),
+    ]
     return create_worker(
         cast(Any, WorkerSettings),
         redis_settings=settings,

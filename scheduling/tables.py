@@ -1,1 +1,108 @@
-"""Piccolo tables of the scheduling domain."""
+"""Piccolo tables of the scheduling domain.
+
+Instants are stored in UTC (``Timestamptz``). An activity keeps its start as a local
+wall-clock time plus its IANA time zone, because recurrence is computed in that zone.
+Sessions are stored as rows: they carry registrations and attendance.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.indexes import IndexMethod
+from piccolo.table import Table
+
+from scheduling.kinds import ActivityKind, ActivityStatus, SessionStatus
+
+
+class Venue(Table, tablename="venue"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    address = Text(default="")
+    accessibility = Text(default="")
+    created_at = Timestamptz()
+
+
+class Employer(Table, tablename="employer"):
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    sector = Varchar(length=200, default="")
+    address = Text(default="")
+    contact_email = Varchar(length=254, default="")
+    contact_phone = Varchar(length=40, default="")
+    site_languages = JSON(default=[])
+    accessibility = Text(default="")
+    visitor_requirements = Text(default="")
+    description = JSON(default={})
+    created_at = Timestamptz()
+
+
+class Activity(Table, tablename="activity"):
+    id = Serial(primary_key=True)
+    kind = Varchar(length=20, choices=ActivityKind, index=True)
+    status = Varchar(length=20, choices=ActivityStatus, default=ActivityStatus.published.value, index=True)
+    title = JSON(default={})
+    description = JSON(default={})
+    timezone = Varchar(length=64)
+    start_local = Varchar(length=16)  # "2026-10-01T10:00", wall-clock time in ``timezone``
+    duration_minutes = Integer()
+    rrule = Text(null=True, default=None)
+    exdates = JSON(default=[])  # local dates "YYYY-MM-DD" on which no session takes place
+    rdates = JSON(default=[])  # extra local starts "YYYY-MM-DDTHH:MM"
+    capacity = Integer(null=True, default=None)  # None: unlimited
+    waitlist = Boolean(default=True)
+    languages = JSON(default=[])
+    venue = ForeignKey(references=Venue, null=True, on_delete=OnDelete.set_null)
+    employer = ForeignKey(references=Employer, null=True, on_delete=OnDelete.restrict)
+    continues: ForeignKey = ForeignKey(references="self", null=True, on_delete=OnDelete.set_null)
+    sessions_until = Timestamptz(null=True, default=None)  # sessions exist as rows up to here
+    series_end = Timestamptz(null=True, default=None)  # last occurrence (None: open-ended)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class ActivityLanguage(Table, tablename="activity_language"):
+    """One row per language an activity is held in, so lists can filter by language."""
+
+    id = Serial(primary_key=True)
+    activity = ForeignKey(references=Activity, on_delete=OnDelete.cascade)
+    language = Varchar(length=12, index=True)
+
+
+class ActivityFacilitator(Table, tablename="activity_facilitator"):
+    id = Serial(primary_key=True)
+    activity = ForeignKey(references=Activity, on_delete=OnDelete.cascade)
+    user_id = Integer(index=True)
+
+
+class Session(Table, tablename="session"):
+    id = Serial(primary_key=True)
+    activity = ForeignKey(references=Activity, on_delete=OnDelete.cascade, index=True)
+    occurrence = Timestamptz()  # the rule's original instant (the ICS RECURRENCE-ID)
+    starts_at = Timestamptz(index=True, index_method=IndexMethod.btree)
+    ends_at = Timestamptz()
+    status = Varchar(length=20, choices=SessionStatus, default=SessionStatus.scheduled.value)
+    cancel_reason = Varchar(length=200, default="")
+    capacity = Integer(null=True, default=None)  # overrides the activity's when set
+    confirmed_count = Integer(default=0)
+    waitlisted_count = Integer(default=0)
+    updated_at = Timestamptz()
+
+
+class ClosureDay(Table, tablename="closure_day"):
+    """A day (holiday, team day) on which no session takes place anywhere."""
+
+    id = Serial(primary_key=True)
+    day = Date(unique=True)
+    name = Varchar(length=200, default="")
+    created_at = Timestamptz()

@@ -1,0 +1,43 @@
+"""Things that happened to sessions, for other domains to react to.
+
+Scheduling does not know who must be told or how; the notifications domain
+subscribes here and writes its outbox rows. Subscribers run inside the transaction
+of the change, so a change and its messages are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class SessionEventKind(StrEnum):
+    cancelled = "session_cancelled"
+    moved = "session_moved"
+    restored = "session_restored"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    kind: SessionEventKind
+    session_id: int
+    activity_id: int
+    starts_at: datetime
+    previous_starts_at: datetime | None = None
+    reason: str = ""
+
+
+Subscriber = Callable[[SessionEvent], Awaitable[None]]
+_subscribers: list[Subscriber] = []
+
+
+def subscribe(callback: Subscriber) -> None:
+    if callback not in _subscribers:
+        _subscribers.append(callback)
+
+
+async def publish(event: SessionEvent) -> None:
+    for callback in list(_subscribers):
+        await callback(event)
