@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -162,6 +163,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from app.migrations import migrate
     from app.supervisor import check_port_free, serve
 
+    if not os.environ.get("TREFFPUNKT_BASE_URL"):
+        # Links in messages and QR codes point at where this one machine actually listens.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        os.environ["TREFFPUNKT_BASE_URL"] = f"http://{host}:{args.port}"
+        get_settings.cache_clear()
     settings = get_settings()
     configure_logging(settings.log_level)
     check_port_free(args.host, args.port)

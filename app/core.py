@@ -23,6 +23,7 @@ from app.auth.middleware import AuthenticationMiddleware
 from app.errors import auth_error_handler, http_exception_handler, internal_error_handler, scheduling_error_handler
 from app.health import HealthController
 from app.logging import configure_logging
+from app.participant_pages import ParticipantPages
 from app.redis_client import close_redis
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
@@ -60,6 +61,7 @@ def _configure_routes(app_config: AppConfig) -> None:
             AuthApiController,
             UserApiController,
             StaffAccountPages,
+            ParticipantPages,
             ActivityController,
             SessionController,
             ClosureController,

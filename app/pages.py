@@ -24,6 +24,15 @@ def request_language(request: Request[Any, Any, Any]) -> str:
     )
 
 
+# Marked for translation; looked up with gettext when a page is rendered.
+KIND_LABELS = {
+    "small_group": "Small group",
+    "cafe": "Meeting café",
+    "company_visit": "Company visit",
+    "coaching": "Coaching",
+}
+
+
 def gettext_functions(catalog: NullTranslations) -> tuple[Callable[..., str], Callable[..., str]]:
     """``_("Hello, %(name)s", name=...)`` and ``ngettext(one, many, n, **values)`` for templates."""
 
@@ -59,5 +68,6 @@ def render(request: Request[Any, Any, Any], template_name: str, status_code: int
             "gettext": gettext,
             "ngettext": ngettext,
             "Markup": Markup,
+            "kind_label": lambda kind: gettext(KIND_LABELS.get(kind, kind)),
         },
     )

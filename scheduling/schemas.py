@@ -112,6 +112,7 @@ class SessionListItem(Struct):
     kind: ActivityKind
     title: dict[str, str]
     languages: list[str]
+    timezone: str
     starts_at: datetime
     ends_at: datetime
     status: SessionStatus

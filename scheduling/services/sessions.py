@@ -15,7 +15,7 @@ from msgspec import UNSET
 from app.database import write_transaction
 from scheduling.errors import InvalidActivity, SessionChangeRefused, SessionNotFound
 from scheduling.events import SessionEvent, SessionEventKind, publish
-from scheduling.kinds import ActivityStatus, SessionStatus
+from scheduling.kinds import ActivityKind, ActivityStatus, SessionStatus
 from scheduling.recurrence import Schedule, to_local
 from scheduling.schemas import SessionListItem, SessionOut, SessionPatch
 from scheduling.services._common import as_utc, schedule_of, utcnow
@@ -217,6 +217,7 @@ async def list_sessions(filters: SessionFilter) -> list[SessionListItem]:
         Session.activity.kind.as_alias("kind"),
         Session.activity.title.as_alias("title"),
         Session.activity.languages.as_alias("languages"),
+        Session.activity.timezone.as_alias("timezone"),
     ).where(Session.activity.status == ActivityStatus.published.value)
     if filters.start is not None:
         query = query.where(Session.ends_at >= filters.start)
@@ -250,9 +251,10 @@ async def list_sessions(filters: SessionFilter) -> list[SessionListItem]:
             SessionListItem(
                 id=out.id,
                 activity_id=out.activity_id,
-                kind=row["kind"],
+                kind=ActivityKind(row["kind"]),
                 title=row["title"] or {},
                 languages=row["languages"] or [],
+                timezone=row["timezone"],
                 starts_at=out.starts_at,
                 ends_at=out.ends_at,
                 status=out.status,

@@ -1,0 +1,126 @@
+"""Pages for participants: upcoming sessions and one session. They work without JavaScript."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
+
+from app.formatting import KIND_ICONS, language_name, local_day, local_time
+from app.pages import render, request_language
+from app.settings import get_settings
+from scheduling import services
+from scheduling.kinds import ActivityKind
+from scheduling.languages import is_language_code, pick_text
+
+AnyRequest = Request[Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCard:
+    id: int
+    kind: str
+    icon: str
+    title: str
+    day: str
+    starts: str
+    ends: str
+    languages: list[str]
+    status: str
+    seats_left: int | None
+    waitlisted: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayGroup:
+    day: str
+    sessions: list[SessionCard]
+
+
+class ParticipantPages(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def upcoming(
+        self,
+        request: AnyRequest,
+        kind: Annotated[str | None, QueryParameter()] = None,
+        language: Annotated[str | None, QueryParameter()] = None,
+        week: Annotated[str | None, QueryParameter()] = None,
+    ) -> Template:
+        settings = get_settings()
+        lang = request_language(request)
+        chosen_kind = kind if kind in {k.value for k in ActivityKind} else None
+        chosen_language = language if language and is_language_code(language) else None
+        now = datetime.now(UTC)
+        end = now + timedelta(days=7) if week == "1" else None
+        items = await services.list_sessions(
+            services.SessionFilter(start=now, end=end, kind=chosen_kind, language=chosen_language, limit=60)
+        )
+        groups: list[DayGroup] = []
+        for item in items:
+            card = SessionCard(
+                id=item.id,
+                kind=item.kind.value,
+                icon=KIND_ICONS[item.kind.value],
+                title=pick_text(item.title, lang, [settings.default_language, *item.languages]),
+                day=local_day(item.starts_at, item.timezone, lang),
+                starts=local_time(item.starts_at, item.timezone, lang),
+                ends=local_time(item.ends_at, item.timezone, lang),
+                languages=[language_name(code) for code in item.languages],
+                status=item.status.value,
+                seats_left=item.seats_left,
+                waitlisted=item.waitlisted,
+            )
+            if not groups or groups[-1].day != card.day:
+                groups.append(DayGroup(day=card.day, sessions=[]))
+            groups[-1].sessions.append(card)
+        return render(
+            request,
+            "participant/upcoming.html",
+            groups=groups,
+            kinds=[(k.value, KIND_ICONS[k.value]) for k in ActivityKind],
+            chosen_kind=chosen_kind,
+            chosen_language=chosen_language,
+            this_week=week == "1",
+            activity_languages=sorted(
+                {code for item in items for code in item.languages} | {"de", "en", "ar", "fa", "uk", "tr", "ru"}
+            ),
+            language_name=language_name,
+        )
+
+    @get("/s/{session_id:int}")
+    async def session(self, request: AnyRequest, session_id: FromPath[int]) -> Template:
+        settings = get_settings()
+        lang = request_language(request)
+        session = await services.get_session(session_id)
+        activity = await services.get_activity(session.activity_id, base_url=settings.base_url)
+        zone = activity.timezone
+        fallbacks = [settings.default_language, *activity.languages]
+        venue = activity.venue
+        map_url = (
+            "https://www.openstreetmap.org/search?query=" + quote(venue.address) if venue and venue.address else None
+        )
+        return render(
+            request,
+            "participant/session.html",
+            session=session,
+            activity=activity,
+            icon=KIND_ICONS[activity.kind.value],
+            title=pick_text(activity.title, lang, fallbacks),
+            description=pick_text(activity.description, lang, fallbacks),
+            day=local_day(session.starts_at, zone, lang),
+            starts=local_time(session.starts_at, zone, lang),
+            ends=local_time(session.ends_at, zone, lang),
+            zone_is_local=ZoneInfo(zone).key == settings.timezone,
+            zone=zone,
+            languages=[language_name(code) for code in activity.languages],
+            venue=venue,
+            map_url=map_url,
+        )

@@ -1,0 +1,42 @@
+"""The public pages, rendered on the server (no JavaScript needed)."""
+
+from httpx import AsyncClient as Client
+
+from tests.factories import make_account
+from tests.scheduling.factories import create_activity, sessions_of
+
+
+async def test_upcoming_page_lists_sessions_in_the_chosen_language(client: Client) -> None:
+    coordinator = await make_account("coordinator")
+    await create_activity(client, coordinator.headers, start="2027-10-07T10:00", exdates=[])
+    page = await client.get("/?lang=ar")
+    assert page.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert "الحياة العملية في ألمانيا" in page.text
+    german = await client.get("/?lang=de")
+    assert "Arbeitsleben in Deutschland" in german.text
+    assert "10:00" in german.text
+
+
+async def test_upcoming_page_filters_without_javascript(client: Client) -> None:
+    coordinator = await make_account("coordinator")
+    await create_activity(client, coordinator.headers, start="2027-10-07T10:00", exdates=[])
+    await create_activity(client, coordinator.headers, kind="cafe", title={"de": "Begegnungscafé"}, languages=["uk"],
+                          start="2027-10-05T16:00", exdates=[], capacity=None, rrule="FREQ=WEEKLY;COUNT=2")
+    cafes = await client.get("/", params={"kind": "cafe", "lang": "de"})
+    assert "Begegnungscafé" in cafes.text and "Arbeitsleben" not in cafes.text
+    ukrainian = await client.get("/", params={"language": "uk", "lang": "de"})
+    assert "Begegnungscafé" in ukrainian.text and "Arbeitsleben" not in ukrainian.text
+    nonsense = await client.get("/", params={"kind": "<script>", "language": "zz-top"})
+    assert nonsense.status_code == 200 and "<script>" not in nonsense.text
+
+
+async def test_session_page_shows_when_and_where(client: Client) -> None:
+    coordinator = await make_account("coordinator")
+    activity = await create_activity(client, coordinator.headers, start="2027-10-07T10:00", exdates=[])
+    session = (await sessions_of(client, activity["id"]))[0]
+    page = await client.get(f"/s/{session['id']}?lang=de")
+    assert page.status_code == 200
+    assert "Nachbarschaftshaus" in page.text and "openstreetmap" in page.text
+    assert "10:00" in page.text and "14:00" in page.text
+    assert (await client.get("/s/999999")).status_code == 404
