@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException
@@ -20,7 +22,13 @@ from app import database
 from app.auth.controllers import AuthApiController, StaffAccountPages, UserApiController
 from app.auth.errors import AuthError
 from app.auth.middleware import AuthenticationMiddleware
-from app.errors import auth_error_handler, http_exception_handler, internal_error_handler, scheduling_error_handler
+from app.errors import (
+    auth_error_handler,
+    database_error_handler,
+    http_exception_handler,
+    internal_error_handler,
+    scheduling_error_handler,
+)
 from app.health import HealthController
 from app.logging import configure_logging
 from app.participant_pages import ParticipantPages
@@ -35,6 +43,12 @@ from scheduling.controllers import (
     SessionController,
 )
 from scheduling.errors import SchedulingError
+from scheduling.registration_controllers import (
+    MyRegistrationController,
+    ParticipantController,
+    SignUpController,
+    StaffRegistrationController,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -67,6 +81,10 @@ def _configure_routes(app_config: AppConfig) -> None:
             ClosureController,
             EmployerController,
             CalendarController,
+            SignUpController,
+            MyRegistrationController,
+            StaffRegistrationController,
+            ParticipantController,
             create_static_files_router(path="/static", directories=[TEMPLATES_DIR / "static"], include_in_schema=False),
         ]
     )
@@ -101,6 +119,9 @@ def _configure_errors(app_config: AppConfig) -> None:
         AuthError: auth_error_handler,
         SchedulingError: scheduling_error_handler,
         HTTPException: http_exception_handler,
+        sqlite3.OperationalError: database_error_handler,
+        asyncpg.PostgresError: database_error_handler,
+        asyncpg.InterfaceError: database_error_handler,
         Exception: internal_error_handler,
     }
     app_config.exception_handlers.update(handlers)

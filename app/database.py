@@ -8,7 +8,10 @@ process and the worker open at start-up.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -21,6 +24,39 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 POOL_MAX_SIZE = 10
 
 
+class ClosingSQLiteTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction, but the connection is closed even when BEGIN or COMMIT fails.
+
+    Otherwise a "database is locked" at BEGIN leaves an aiosqlite thread behind.
+    """
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await self.connection.close()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            await self.connection.close()
+            self.engine.current_transaction.reset(self.context)
+        return exception is None
+
+
 class TreffpunktSQLiteEngine(SQLiteEngine):
     """SQLite with the pragmas a small multi-process server needs on every connection."""
 
@@ -28,6 +64,11 @@ class TreffpunktSQLiteEngine(SQLiteEngine):
         connection = await super().get_connection()
         await connection.execute("PRAGMA synchronous = NORMAL")
         return connection
+
+    def transaction(
+        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+    ) -> SQLiteTransaction:
+        return ClosingSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
 def build_engine(database: DatabaseSettings) -> Engine[Any]:
@@ -53,15 +94,37 @@ def enable_wal(database: DatabaseSettings) -> None:
         connection.execute("PRAGMA journal_mode = WAL")
 
 
-def write_transaction() -> Any:
-    """A transaction for work that writes: ``BEGIN IMMEDIATE`` on SQLite.
+_writer_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
-    Use as ``async with write_transaction():``. Nested use joins the outer transaction.
+
+def _writer_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _writer_locks.get(loop)
+    if lock is None:
+        lock = _writer_locks[loop] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[Any]:
+    """A transaction for work that writes: ``async with write_transaction(): ...``.
+
+    On SQLite it begins with ``BEGIN IMMEDIATE`` and, within one process, writers take
+    turns in arrival order (an asyncio lock) before they ask SQLite for its write lock,
+    so a crowd of concurrent sign-ups queues fairly instead of racing the busy timeout.
+    Nested use joins the outer transaction.
     """
     db = engine()
+    if db.current_transaction.get() is not None:
+        async with db.transaction() as transaction:
+            yield transaction
+        return
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+        async with _writer_lock(), db.transaction(transaction_type=TransactionType.immediate) as transaction:
+            yield transaction
+    else:
+        async with db.transaction() as transaction:
+            yield transaction
 
 
 def in_transaction() -> bool:

@@ -26,10 +26,14 @@ from app.logging import get_logger, redact_path
 from scheduling.errors import (
     ActivityNotFound,
     InvalidRule,
+    RegistrationNotFound,
     SchedulingError,
     SessionChangeRefused,
+    SessionFull,
     SessionNotFound,
+    SignupClosed,
 )
+from scheduling.locking import Busy, is_contention
 from scheduling.services import ClosureNotFound, EmployerNotFound
 
 log = get_logger("treffpunkt.http")
@@ -69,13 +73,30 @@ def auth_error_handler(_: Request[Any, Any, Any], exc: AuthError) -> Response[An
     return json_error(status, str(exc), extra, headers)
 
 
+def _scheduling_status(exc: SchedulingError) -> int:
+    if isinstance(exc, ActivityNotFound | SessionNotFound | EmployerNotFound | ClosureNotFound | RegistrationNotFound):
+        return 404
+    if isinstance(exc, SessionChangeRefused | SignupClosed | SessionFull):
+        return 409
+    if isinstance(exc, Busy):
+        return 503
+    return 400
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Lock contention is a retryable 503; anything else is logged as a server error."""
+    if is_contention(exc):
+        return json_error(
+            503,
+            "Many people are signing up right now. Please try again in a moment.",
+            headers={"Retry-After": str(Busy.retry_after)},
+        )
+    return internal_error_handler(request, exc)
+
+
 def scheduling_error_handler(request: Request[Any, Any, Any], exc: SchedulingError) -> Response[Any]:
-    if isinstance(exc, ActivityNotFound | SessionNotFound | EmployerNotFound | ClosureNotFound):
-        status = 404
-    elif isinstance(exc, SessionChangeRefused):
-        status = 409
-    else:
-        status = 400
+    status = _scheduling_status(exc)
+    headers = {"Retry-After": str(Busy.retry_after)} if isinstance(exc, Busy) else None
     if _wants_html(request):
         from app.pages import render
 
@@ -83,7 +104,7 @@ def scheduling_error_handler(request: Request[Any, Any, Any], exc: SchedulingErr
     extra = {"field": exc.field} if exc.field else None
     if isinstance(exc, InvalidRule):
         extra = {"field": "rrule", "part": exc.part}
-    return json_error(status, str(exc), extra)
+    return json_error(status, str(exc), extra, headers)
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

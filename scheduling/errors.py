@@ -6,7 +6,11 @@ SchedulingError
  │    └── NonexistentTime   a local start falls into a daylight-saving gap
  ├── ActivityNotFound       no such activity (or not visible to the caller)
  ├── SessionNotFound        no such session
- └── SessionChangeRefused   a session cannot be changed that way (e.g. it is in the past)
+ ├── SessionChangeRefused   a session cannot be changed that way (e.g. it is in the past)
+ ├── SignupClosed           sign-up is not possible for this session (past, cancelled, cut-off)
+ ├── SessionFull            no place left and no waiting list
+ ├── RegistrationNotFound   no such registration (a wrong token reveals nothing)
+ └── Busy                   (scheduling.locking) too many at once; retry shortly
 """
 
 from __future__ import annotations
@@ -43,4 +47,16 @@ class SessionNotFound(SchedulingError):
 
 
 class SessionChangeRefused(SchedulingError):
+    pass
+
+
+class SignupClosed(SchedulingError):
+    pass
+
+
+class SessionFull(SchedulingError):
+    pass
+
+
+class RegistrationNotFound(SchedulingError):
     pass

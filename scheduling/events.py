@@ -1,4 +1,4 @@
-"""Things that happened to sessions, for other domains to react to.
+"""Things that happened to sessions and registrations, for other domains to react to.
 
 Scheduling does not know who must be told or how; the notifications domain
 subscribes here and writes its outbox rows. Subscribers run inside the transaction
@@ -29,7 +29,25 @@ class SessionEvent:
     reason: str = ""
 
 
-Subscriber = Callable[[SessionEvent], Awaitable[None]]
+class RegistrationEventKind(StrEnum):
+    confirmed = "registration_confirmed"
+    waitlisted = "registration_waitlisted"
+    promoted = "registration_promoted"
+    cancelled = "registration_cancelled"
+    moved = "registration_moved"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationEvent:
+    kind: RegistrationEventKind
+    registration_id: int
+    session_id: int
+    participant_id: int
+    actor: str = "participant"
+
+
+Event = SessionEvent | RegistrationEvent
+Subscriber = Callable[[Event], Awaitable[None]]
 _subscribers: list[Subscriber] = []
 
 
@@ -38,6 +56,6 @@ def subscribe(callback: Subscriber) -> None:
         _subscribers.append(callback)
 
 
-async def publish(event: SessionEvent) -> None:
+async def publish(event: Event) -> None:
     for callback in list(_subscribers):
         await callback(event)

@@ -25,6 +25,12 @@ class SessionStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class RegistrationStatus(StrEnum):
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    cancelled = "cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class KindDefaults:
     duration_minutes: int

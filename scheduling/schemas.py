@@ -7,7 +7,7 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from scheduling.kinds import ActivityKind, ActivityStatus, SessionStatus
+from scheduling.kinds import ActivityKind, ActivityStatus, RegistrationStatus, SessionStatus
 
 Text200 = Annotated[str, Meta(max_length=200)]
 LongText = Annotated[str, Meta(max_length=5000)]
@@ -165,3 +165,82 @@ class EmployerOut(Struct):
     description: dict[str, str]
     contact_email: str | None = None
     contact_phone: str | None = None
+
+
+class RegistrationIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    language: LanguageCode
+    phone: Annotated[str, Meta(max_length=40)] | None = None
+    email: Annotated[str, Meta(max_length=254)] | None = None
+    consent: bool = False
+    series: Annotated[bool, Meta(description="register for every later session of the series too")] = False
+
+
+class RegistrationCreated(Struct, omit_defaults=True):
+    id: int
+    status: RegistrationStatus
+    token: str | None = None
+    manage_url: str | None = None
+    qr_url: str | None = None
+    ics_url: str | None = None
+    waitlist_position: int | None = None
+    already_registered: bool = False
+    detail: str | None = None
+    series_registrations: int = 0
+
+
+class RegistrationOut(Struct):
+    id: int
+    status: RegistrationStatus
+    name: str
+    language: str
+    phone: str | None
+    email: str | None
+    waitlist_position: int | None
+    session: SessionOut
+    activity_id: int
+    title: dict[str, str]
+    manage_url: str
+    qr_url: str
+    ics_url: str
+
+
+class ContactPatch(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    phone: Annotated[str, Meta(max_length=40)] | None = None
+    email: Annotated[str, Meta(max_length=254)] | None = None
+    language: LanguageCode | None = None
+
+
+class RosterEntry(Struct):
+    id: int
+    participant_id: int
+    name: str
+    phone: str | None
+    email: str | None
+    language: str
+    status: RegistrationStatus
+    waitlist_position: int | None
+    source: str
+    registered_at: datetime
+
+
+class MoveIn(Struct, forbid_unknown_fields=True):
+    session_id: int
+
+
+class MergeIn(Struct, forbid_unknown_fields=True):
+    into: int
+
+
+class MergeOut(Struct):
+    into: int
+    registrations_moved: int
+
+
+class HistoryEntry(Struct):
+    at: datetime
+    actor: str
+    from_status: str
+    to_status: str
+    note: str

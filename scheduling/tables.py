@@ -22,7 +22,7 @@ from piccolo.columns import (
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
-from scheduling.kinds import ActivityKind, ActivityStatus, SessionStatus
+from scheduling.kinds import ActivityKind, ActivityStatus, RegistrationStatus, SessionStatus
 
 
 class Venue(Table, tablename="venue"):
@@ -65,6 +65,7 @@ class Activity(Table, tablename="activity"):
     venue = ForeignKey(references=Venue, null=True, on_delete=OnDelete.set_null)
     employer = ForeignKey(references=Employer, null=True, on_delete=OnDelete.restrict)
     continues: ForeignKey = ForeignKey(references="self", null=True, on_delete=OnDelete.set_null)
+    signup_cutoff_minutes = Integer(default=0)  # sign-up closes this long before a session starts
     sessions_until = Timestamptz(null=True, default=None)  # sessions exist as rows up to here
     series_end = Timestamptz(null=True, default=None)  # last occurrence (None: open-ended)
     created_at = Timestamptz()
@@ -106,3 +107,54 @@ class ClosureDay(Table, tablename="closure_day"):
     day = Date(unique=True)
     name = Varchar(length=200, default="")
     created_at = Timestamptz()
+
+
+class Participant(Table, tablename="participant"):
+    """A person who signs up, without an account. Contact details are kept minimal."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    phone = Varchar(length=20, null=True, default=None, index=True)  # E.164
+    email = Varchar(length=254, null=True, default=None, index=True)  # lower-case
+    language = Varchar(length=12, default="de")
+    consent_version = Varchar(length=40, default="")
+    consent_at = Timestamptz(null=True, default=None)
+    merged_into = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Enrolment(Table, tablename="enrolment"):
+    """A person signed up for a whole series: they get a registration for every future session."""
+
+    id = Serial(primary_key=True)
+    participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
+    activity = ForeignKey(references=Activity, on_delete=OnDelete.cascade, index=True)
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class Registration(Table, tablename="registration"):
+    id = Serial(primary_key=True)
+    participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, index=True)
+    enrolment = ForeignKey(references=Enrolment, null=True, on_delete=OnDelete.set_null)
+    status = Varchar(length=20, choices=RegistrationStatus, index=True)
+    token = Varchar(length=64, unique=True, index=True, secret=True)
+    queued_at = Timestamptz()  # arrival order on the waitlist
+    source = Varchar(length=20, default="web")  # web, api, staff, walk_in, series
+    consent_version = Varchar(length=40, default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class RegistrationChange(Table, tablename="registration_change"):
+    """History of every state change of a registration: who, when, from, to."""
+
+    id = Serial(primary_key=True)
+    registration = ForeignKey(references=Registration, on_delete=OnDelete.cascade, index=True)
+    at = Timestamptz()
+    actor = Varchar(length=60)  # "participant", "staff:12", "system"
+    from_status = Varchar(length=20, default="")
+    to_status = Varchar(length=20)
+    note = Varchar(length=300, default="")

@@ -11,6 +11,7 @@ from scheduling.services.activities import (
 from scheduling.services.closures import ClosureNotFound, add_closure, list_closures, remove_closure
 from scheduling.services.employers import EmployerNotFound, create_employer, get_employer, list_employers
 from scheduling.services.feeds import activity_calendar
+from scheduling.services.registrations import SignUp, sign_up
 from scheduling.services.sessions import (
     SessionFilter,
     change_session,
@@ -25,6 +26,7 @@ __all__ = [
     "ClosureNotFound",
     "EmployerNotFound",
     "SessionFilter",
+    "SignUp",
     "activity_calendar",
     "add_closure",
     "change_session",
@@ -41,5 +43,6 @@ __all__ = [
     "list_sessions",
     "remove_closure",
     "set_activity_status",
+    "sign_up",
     "update_activity",
 ]

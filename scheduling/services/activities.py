@@ -13,10 +13,12 @@ from app.database import write_transaction
 from scheduling.errors import ActivityNotFound, InvalidActivity
 from scheduling.kinds import KIND_DEFAULTS, ActivityKind, ActivityStatus, SessionStatus
 from scheduling.languages import is_language_code
+from scheduling.locking import lock_session
 from scheduling.recurrence import MAX_OCCURRENCES, Schedule, build_schedule, to_local, to_utc
 from scheduling.schemas import ActivityCreate, ActivityOut, ActivityUpdate, VenueIn, VenueOut
 from scheduling.services._common import as_utc, rule_text, schedule_of, utcnow
 from scheduling.services.employers import employer_exists
+from scheduling.services.registrations import promote_from_waitlist
 from scheduling.services.sessions import sync_sessions
 from scheduling.tables import Activity, ActivityFacilitator, ActivityLanguage, Session, Venue
 
@@ -375,6 +377,8 @@ async def update_activity(
         if data.facilitator_ids is not UNSET:
             await _set_facilitators(activity_id, list(data.facilitator_ids))
 
+        if data.capacity is not UNSET:
+            await _promote_future_sessions(activity_id, now)
         if not any(getattr(data, name) is not UNSET for name in _SCHEDULE_FIELDS):
             result_id = activity_id
         else:
@@ -449,6 +453,24 @@ async def _change_schedule(row: dict[str, Any], old: Schedule, data: ActivityUpd
     await _set_facilitators(new_id, facilitators)
     await sync_sessions(await _load(new_id), new_schedule, now=now)
     return new_id
+
+
+async def _promote_future_sessions(activity_id: int, now: datetime) -> None:
+    """After the series' capacity grew: fill the new seats from each waitlist."""
+    rows = (
+        await Session.select(Session.id)
+        .where(
+            Session.activity == activity_id,
+            Session.starts_at > now,
+            Session.status == SessionStatus.scheduled.value,
+            Session.waitlisted_count > 0,
+        )
+        .order_by(Session.id)
+    )
+    for row in rows:
+        locked = await lock_session(row["id"])
+        if locked is not None:
+            await promote_from_waitlist(locked, now=now)
 
 
 def _schedule_columns(schedule: Schedule, now: datetime) -> dict[Any, Any]:

@@ -16,9 +16,11 @@ from app.database import write_transaction
 from scheduling.errors import InvalidActivity, SessionChangeRefused, SessionNotFound
 from scheduling.events import SessionEvent, SessionEventKind, publish
 from scheduling.kinds import ActivityKind, ActivityStatus, SessionStatus
+from scheduling.locking import lock_session
 from scheduling.recurrence import Schedule, to_local
 from scheduling.schemas import SessionListItem, SessionOut, SessionPatch
 from scheduling.services._common import as_utc, schedule_of, utcnow
+from scheduling.services.registrations import promote_from_waitlist, seat_enrolled_people
 from scheduling.tables import Activity, ActivityLanguage, ClosureDay, Session
 
 HORIZON = timedelta(days=365)
@@ -132,6 +134,7 @@ async def extend_open_series(now: datetime | None = None) -> int:
             continue
         async with write_transaction():
             await sync_sessions(activity, schedule, now=now, from_instant=as_utc(until) if until else None)
+        await seat_enrolled_people(activity["id"], now)
         grown += 1
     return grown
 
@@ -329,4 +332,8 @@ async def change_session(session_id: int, patch: SessionPatch, *, now: datetime 
         if changes:
             changes[Session.updated_at] = now
             await Session.update(changes).where(Session.id == session_id)
+        if patch.capacity is not UNSET or patch.status == SessionStatus.scheduled:
+            locked = await lock_session(session_id)
+            if locked is not None and locked["status"] == SessionStatus.scheduled.value:
+                await promote_from_waitlist(locked, now=now)
     return await get_session(session_id, include_unpublished=True)

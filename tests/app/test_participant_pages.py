@@ -21,8 +21,17 @@ async def test_upcoming_page_lists_sessions_in_the_chosen_language(client: Clien
 async def test_upcoming_page_filters_without_javascript(client: Client) -> None:
     coordinator = await make_account("coordinator")
     await create_activity(client, coordinator.headers, start="2027-10-07T10:00", exdates=[])
-    await create_activity(client, coordinator.headers, kind="cafe", title={"de": "Begegnungscafé"}, languages=["uk"],
-                          start="2027-10-05T16:00", exdates=[], capacity=None, rrule="FREQ=WEEKLY;COUNT=2")
+    await create_activity(
+        client,
+        coordinator.headers,
+        kind="cafe",
+        title={"de": "Begegnungscafé"},
+        languages=["uk"],
+        start="2027-10-05T16:00",
+        exdates=[],
+        capacity=None,
+        rrule="FREQ=WEEKLY;COUNT=2",
+    )
     cafes = await client.get("/", params={"kind": "cafe", "lang": "de"})
     assert "Begegnungscafé" in cafes.text and "Arbeitsleben" not in cafes.text
     ukrainian = await client.get("/", params={"language": "uk", "lang": "de"})
