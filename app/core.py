@@ -32,6 +32,7 @@ from app.errors import (
 from app.health import HealthController
 from app.logging import configure_logging
 from app.participant_pages import ParticipantPages
+from app.personal_pages import PersonalPages
 from app.redis_client import close_redis
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
@@ -76,6 +77,7 @@ def _configure_routes(app_config: AppConfig) -> None:
             UserApiController,
             StaffAccountPages,
             ParticipantPages,
+            PersonalPages,
             ActivityController,
             SessionController,
             ClosureController,

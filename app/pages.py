@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Template
 from markupsafe import Markup
 
+from app.formatting import language_name
 from app.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations
 from app.settings import get_settings
 
@@ -62,6 +63,7 @@ def render(request: Request[Any, Any, Any], template_name: str, status_code: int
             "lang": lang,
             "dir": LANGUAGES[lang].direction,
             "languages": LANGUAGES.values(),
+            "languages_all": LANGUAGES.values(),
             "current_path": request.url.path,
             "user": request.scope.get("user"),
             "_": gettext,
@@ -69,5 +71,6 @@ def render(request: Request[Any, Any, Any], template_name: str, status_code: int
             "ngettext": ngettext,
             "Markup": Markup,
             "kind_label": lambda kind: gettext(KIND_LABELS.get(kind, kind)),
+            "language_name": language_name,
         },
     )

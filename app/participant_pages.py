@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Template
 
 from app.formatting import KIND_ICONS, language_name, local_day, local_time
@@ -93,34 +91,4 @@ class ParticipantPages(Controller):
                 {code for item in items for code in item.languages} | {"de", "en", "ar", "fa", "uk", "tr", "ru"}
             ),
             language_name=language_name,
-        )
-
-    @get("/s/{session_id:int}")
-    async def session(self, request: AnyRequest, session_id: FromPath[int]) -> Template:
-        settings = get_settings()
-        lang = request_language(request)
-        session = await services.get_session(session_id)
-        activity = await services.get_activity(session.activity_id, base_url=settings.base_url)
-        zone = activity.timezone
-        fallbacks = [settings.default_language, *activity.languages]
-        venue = activity.venue
-        map_url = (
-            "https://www.openstreetmap.org/search?query=" + quote(venue.address) if venue and venue.address else None
-        )
-        return render(
-            request,
-            "participant/session.html",
-            session=session,
-            activity=activity,
-            icon=KIND_ICONS[activity.kind.value],
-            title=pick_text(activity.title, lang, fallbacks),
-            description=pick_text(activity.description, lang, fallbacks),
-            day=local_day(session.starts_at, zone, lang),
-            starts=local_time(session.starts_at, zone, lang),
-            ends=local_time(session.ends_at, zone, lang),
-            zone_is_local=ZoneInfo(zone).key == settings.timezone,
-            zone=zone,
-            languages=[language_name(code) for code in activity.languages],
-            venue=venue,
-            map_url=map_url,
         )

@@ -214,6 +214,27 @@ class CalendarController(Controller):
     path = "/ics"
     tags = ["calendars"]
 
+    @get("/r/{filename:str}", operation_id="personCalendar", media_type="text/calendar")
+    async def person(self, request: AnyRequest, filename: FromPath[str]) -> Response[bytes]:
+        """``/ics/r/{token}.ics``: a person's own registrations (subscribe to keep it current)."""
+        token, _, suffix = filename.rpartition(".")
+        if suffix != "ics" or not token:
+            raise NotFoundException("This link is not valid.")
+        settings = get_settings()
+        lang = request.query_params.get("lang") or settings.default_language
+        body = await services.person_calendar(
+            token, base_url=settings.base_url, lang=lang, fallback=settings.default_language
+        )
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={
+                "Content-Disposition": 'inline; filename="treffpunkt.ics"',
+                "Cache-Control": "private, no-store",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
+
     @get("/activities/{filename:str}", operation_id="activityCalendar", media_type="text/calendar")
     async def activity(self, request: AnyRequest, filename: FromPath[str]) -> Response[bytes]:
         """``/ics/activities/{id}.ics``: the series as one VEVENT with RRULE, EXDATE and VTIMEZONE (RFC 5545)."""

@@ -10,7 +10,7 @@ from scheduling.services.activities import (
 )
 from scheduling.services.closures import ClosureNotFound, add_closure, list_closures, remove_closure
 from scheduling.services.employers import EmployerNotFound, create_employer, get_employer, list_employers
-from scheduling.services.feeds import activity_calendar
+from scheduling.services.feeds import activity_calendar, person_calendar
 from scheduling.services.registrations import SignUp, sign_up
 from scheduling.services.sessions import (
     SessionFilter,
@@ -41,6 +41,7 @@ __all__ = [
     "list_closures",
     "list_employers",
     "list_sessions",
+    "person_calendar",
     "remove_closure",
     "set_activity_status",
     "sign_up",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from scheduling.calendars import SeriesEvent, SessionInstance, build_calendar, series_events
 from scheduling.errors import ActivityNotFound
@@ -72,3 +73,37 @@ async def activity_calendar(activity_id: int, *, base_url: str, lang: str, fallb
     events = series_events(series, sessions, excluded, base_url)
     last = max([s.ends_at for s in sessions] or [until or as_utc(schedule.occurrences(None)[-1][1])])
     return build_calendar(series.title, events, schedule.start_local.date(), (last + timedelta(days=366)).date())
+
+
+async def person_calendar(token: str, *, base_url: str, lang: str, fallback: str) -> bytes:
+    """A person's own registrations as single events (waitlisted ones TENTATIVE)."""
+    from icalendar import Event
+
+    from scheduling.calendars import build_calendar as _build
+    from scheduling.services.registrations import registration_by_token, registrations_of_participant
+
+    own = await registration_by_token(token)
+    events = []
+    rows = await registrations_of_participant(own["participant"])
+    host = base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "treffpunkt"
+    for row in rows:
+        if row["status"] == "cancelled":
+            continue
+        event = Event()
+        event.add("uid", f"registration-{row['id']}@{host}")
+        event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
+        title = pick_text(row["title"] or {}, lang, [fallback, *(row["languages"] or [])])
+        event.add("summary", title)
+        zone = ZoneInfo(row["timezone"])
+        event.add("dtstart", as_utc(row["starts_at"]).astimezone(zone))
+        event.add("dtend", as_utc(row["ends_at"]).astimezone(zone))
+        event.add("url", f"{base_url}/r/{row['token']}")
+        cancelled = row["session_status"] == SessionStatus.cancelled.value
+        event.add(
+            "status", "CANCELLED" if cancelled else ("TENTATIVE" if row["status"] == "waitlisted" else "CONFIRMED")
+        )
+        events.append(event)
+    today = datetime.now(UTC).date()
+    first = min([as_utc(r["starts_at"]).date() for r in rows] or [today])
+    last = max([as_utc(r["ends_at"]).date() for r in rows] or [today])
+    return _build("Treffpunkt", events, first, last + timedelta(days=366))
