@@ -22,8 +22,10 @@ from app import database
 from app.auth.controllers import AuthApiController, StaffAccountPages, UserApiController
 from app.auth.errors import AuthError
 from app.auth.middleware import AuthenticationMiddleware
+from app.doorbell import DoorbellMiddleware, close_doorbell
 from app.errors import (
     auth_error_handler,
+    checkin_error_handler,
     database_error_handler,
     http_exception_handler,
     internal_error_handler,
@@ -36,6 +38,9 @@ from app.personal_pages import PersonalPages
 from app.redis_client import close_redis
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
+from checkin.controllers import CheckinController, ReportController, SessionDoorController
+from checkin.errors import CheckinError
+from notifications.outbox import subscribe_to_scheduling
 from scheduling.controllers import (
     ActivityController,
     CalendarController,
@@ -60,6 +65,7 @@ class TreffpunktPlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = get_settings()
         configure_logging(settings.log_level)
+        subscribe_to_scheduling()
         _configure_routes(app_config)
         _configure_templates(app_config)
         _configure_security(app_config, settings.secret_key, settings.base_url)
@@ -87,6 +93,9 @@ def _configure_routes(app_config: AppConfig) -> None:
             MyRegistrationController,
             StaffRegistrationController,
             ParticipantController,
+            CheckinController,
+            SessionDoorController,
+            ReportController,
             create_static_files_router(path="/static", directories=[TEMPLATES_DIR / "static"], include_in_schema=False),
         ]
     )
@@ -113,6 +122,7 @@ def _configure_security(app_config: AppConfig, secret_key: str, base_url: str) -
         exclude=["/api/"],
     )
     app_config.middleware.insert(0, DefineMiddleware(RequestLogMiddleware))
+    app_config.middleware.insert(1, DefineMiddleware(DoorbellMiddleware))
     app_config.middleware.append(AuthenticationMiddleware())
 
 
@@ -120,6 +130,7 @@ def _configure_errors(app_config: AppConfig) -> None:
     handlers: dict[Any, Any] = {
         AuthError: auth_error_handler,
         SchedulingError: scheduling_error_handler,
+        CheckinError: checkin_error_handler,
         HTTPException: http_exception_handler,
         sqlite3.OperationalError: database_error_handler,
         asyncpg.PostgresError: database_error_handler,
@@ -141,4 +152,4 @@ def _configure_openapi(app_config: AppConfig) -> None:
 
 def _configure_lifespan(app_config: AppConfig) -> None:
     app_config.on_startup.append(database.open_pool)
-    app_config.on_shutdown.extend([database.close_pool, close_redis])
+    app_config.on_shutdown.extend([database.close_pool, close_redis, close_doorbell])

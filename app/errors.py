@@ -23,6 +23,7 @@ from app.auth.errors import (
     UserExists,
 )
 from app.logging import get_logger, redact_path
+from checkin.errors import CheckinError
 from scheduling.errors import (
     ActivityNotFound,
     InvalidRule,
@@ -105,6 +106,14 @@ def scheduling_error_handler(request: Request[Any, Any, Any], exc: SchedulingErr
     if isinstance(exc, InvalidRule):
         extra = {"field": "rrule", "part": exc.part}
     return json_error(status, str(exc), extra, headers)
+
+
+def checkin_error_handler(request: Request[Any, Any, Any], exc: CheckinError) -> Response[Any]:
+    if _wants_html(request):
+        from app.pages import render
+
+        return render(request, "error.html", status_code=exc.status_code, error_status=exc.status_code, detail=str(exc))
+    return json_error(exc.status_code, str(exc), {"field": exc.field} if exc.field else None)
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

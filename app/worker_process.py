@@ -17,6 +17,9 @@ from app import database
 from app.auth.services import purge_expired_sessions
 from app.logging import get_logger
 from app.redis_client import redis_url
+from app.settings import get_settings
+from notifications.outbox import subscribe_to_scheduling
+from notifications.sending import Channels
 from notifications.worker import WorkerSettings
 from scheduling.jobs import extend_sessions_job
 
@@ -26,6 +29,14 @@ RECONNECT_DELAYS = (0.5, 1, 2, 5, 10)
 
 async def _on_startup(ctx: dict[str, Any]) -> None:
     await database.open_pool()
+    settings = get_settings()
+    ctx["channels"] = Channels(
+        smtp_url=settings.smtp_url,
+        sms_url=settings.sms_url,
+        base_url=settings.base_url,
+        secret_key=settings.secret_key,
+        default_language=settings.default_language,
+    )
 
 
 async def _on_shutdown(ctx: dict[str, Any]) -> None:
@@ -38,6 +49,7 @@ async def purge_sessions_job(ctx: dict[str, Any]) -> int:
 
 
 def build_worker() -> Worker:
+    subscribe_to_scheduling()  # promotions and new series sessions made here write messages too
     settings = RedisSettings.from_dsn(redis_url())
     settings.conn_retries = 1
     settings.conn_timeout = 2

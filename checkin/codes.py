@@ -61,3 +61,38 @@ def verify(code: str, keys: CheckinKeys) -> int | None:
     if not hmac.compare_digest(raw[4:], _mac(key, registration_id)):
         return None
     return int(registration_id)
+
+
+# --- short codes, typed by hand ----------------------------------------------------------
+
+SHORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, no 1/I
+SHORT_LENGTH = 7  # 35 bits: unique enough within one session, and the door rate-limits typing
+
+
+def short_code(registration_id: int, keys: CheckinKeys) -> str:
+    """A 7-character code a person can read out or type, derived from the registration id.
+
+    Too short to carry the id: the door resolves it among the registrations of its
+    session (:func:`checkin.services.check_in`), so it is only valid with a session.
+    """
+    digest = hmac.new(keys.keys[keys.current], b"short:" + str(registration_id).encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:8], "big")
+    symbols = []
+    for _ in range(SHORT_LENGTH):
+        number, index = divmod(number, len(SHORT_ALPHABET))
+        symbols.append(SHORT_ALPHABET[index])
+    return "".join(symbols)
+
+
+def looks_signed(code: str) -> bool:
+    """Whether a code has the shape of a QR payload (``TP1:…``) rather than a typed short code."""
+    prefix, sep, _ = code.strip().upper().partition(":")
+    return bool(sep) and prefix.startswith("TP") and prefix[2:].isdigit()
+
+
+def normalise_short_code(code: str) -> str | None:
+    """A typed short code in canonical form (upper case, no spaces or dashes), or ``None``."""
+    text = "".join(code.split()).replace("-", "").upper()
+    if len(text) != SHORT_LENGTH or any(symbol not in SHORT_ALPHABET for symbol in text):
+        return None
+    return text

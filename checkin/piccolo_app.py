@@ -8,6 +8,6 @@ APP_CONFIG = AppConfig(
     app_name="checkin",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
     table_classes=table_finder(modules=["checkin.tables"], exclude_imported=True),
-    migration_dependencies=[],
+    migration_dependencies=["scheduling.piccolo_app"],
     commands=[],
 )

@@ -37,7 +37,10 @@ async def make_account(
 
 
 async def reset_database() -> None:
-    """Empty every table of every domain (the migration history stays)."""
+    """Empty every table of every domain (the migration history stays) and this worker's Redis."""
+    from app.redis_client import get_redis
+
+    await get_redis().flushdb()
     from piccolo.conf.apps import Finder
     from piccolo.table import sort_table_classes
 

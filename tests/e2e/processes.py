@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import httpx
+
 from app.embedded_redis import free_port
 
 
@@ -63,7 +65,7 @@ def wait_for(predicate, timeout: float, interval: float = 0.2) -> bool:  # type:
         try:
             if predicate():
                 return True
-        except (OSError, ValueError):
+        except (OSError, ValueError, httpx.HTTPError):
             pass
         time.sleep(interval)
     return False

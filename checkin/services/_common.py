@@ -1,0 +1,99 @@
+"""What the check-in services share: who is at the door, the person a scan is about, time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from app.settings import get_settings
+from checkin.codes import CheckinKeys
+from checkin.errors import NotYourSession, SessionNotFound
+from scheduling.tables import ActivityFacilitator, Registration, Session
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+def checkin_keys() -> CheckinKeys:
+    return CheckinKeys.from_secret(get_settings().secret_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """The staff member at the door. ``any_session``: coordinators and admins, who may check in anywhere;
+    facilitators only at sessions of activities they are assigned to."""
+
+    user_id: int
+    any_session: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The registration a scan is about, as the door screen shows it."""
+
+    id: int
+    name: str
+    status: str
+    session_id: int
+
+
+async def person(registration_id: int) -> Person | None:
+    if not 1 <= registration_id <= MAX_ID:
+        return None
+    row = (
+        await Registration.select(
+            Registration.id,
+            Registration.status,
+            Registration.session,
+            Registration.participant.name.as_alias("name"),
+        )
+        .where(Registration.id == registration_id)
+        .first()
+    )
+    if row is None:
+        return None
+    return Person(id=row["id"], name=row["name"], status=row["status"], session_id=row["session"])
+
+
+async def session_row(session_id: int) -> dict[str, Any]:
+    """The session with its activity id and state; :class:`SessionNotFound` if there is none."""
+    if not 1 <= session_id <= MAX_ID:
+        raise SessionNotFound(f"There is no session with id {session_id}.")
+    row = (
+        await Session.select(Session.id, Session.activity, Session.status, Session.starts_at, Session.ends_at)
+        .where(Session.id == session_id)
+        .first()
+    )
+    if row is None:
+        raise SessionNotFound(f"There is no session with id {session_id}.")
+    return row
+
+
+async def may_check_in(operator: Operator, session_id: int) -> bool:
+    """Coordinators and admins anywhere; facilitators at sessions of the activities they run."""
+    if operator.any_session:
+        return True
+    session = await session_row(session_id)
+    return await ActivityFacilitator.exists().where(
+        ActivityFacilitator.activity == session["activity"], ActivityFacilitator.user_id == operator.user_id
+    )
+
+
+def not_your_session() -> NotYourSession:
+    return NotYourSession(
+        "You are not a facilitator of this activity; a coordinator can add you to it, or check people in."
+    )
+
+
+async def authorize(operator: Operator, session_id: int) -> None:
+    if not await may_check_in(operator, session_id):
+        raise not_your_session()

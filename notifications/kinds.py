@@ -1,0 +1,18 @@
+"""The kinds of message Treffpunkt sends."""
+
+from enum import StrEnum
+
+
+class MessageKind(StrEnum):
+    confirmed = "confirmed"
+    waitlisted = "waitlisted"
+    promoted = "promoted"
+    reminder_day_before = "reminder_day_before"
+    reminder_two_hours = "reminder_two_hours"
+    session_cancelled = "session_cancelled"
+    session_moved = "session_moved"
+    session_restored = "session_restored"
+
+
+# Messages that carry the calendar entry and the QR code.
+WITH_TICKET = {MessageKind.confirmed, MessageKind.promoted, MessageKind.session_moved}

@@ -1,0 +1,120 @@
+"""Rendering messages in the person's language: subject, plain text, HTML and SMS.
+
+Sentences are gettext messages (English source, catalogs in ``app/translations``), so
+the pages and the messages share one set of translations. Dates and times are formatted
+for the person's locale in the session's own time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.formatting import local_day, local_time
+from app.i18n import LANGUAGES, translations
+from notifications.kinds import MessageKind
+
+
+def _(message: str) -> str:
+    """Marks a string for extraction; translated when rendered."""
+    return message
+
+
+SUBJECTS: dict[MessageKind, str] = {
+    MessageKind.confirmed: _("You have a place: %(title)s"),
+    MessageKind.waitlisted: _("Waiting list: %(title)s"),
+    MessageKind.promoted: _("A place is free for you: %(title)s"),
+    MessageKind.reminder_day_before: _("Tomorrow: %(title)s"),
+    MessageKind.reminder_two_hours: _("Soon: %(title)s"),
+    MessageKind.session_cancelled: _("Cancelled: %(title)s"),
+    MessageKind.session_moved: _("New time: %(title)s"),
+    MessageKind.session_restored: _("It takes place after all: %(title)s"),
+}
+
+LEADS: dict[MessageKind, str] = {
+    MessageKind.confirmed: _("Hello %(name)s, you have a place."),
+    MessageKind.waitlisted: _(
+        "Hello %(name)s, you are on the waiting list, number %(position)s. We will tell you when a place is free."
+    ),
+    MessageKind.promoted: _("Good news, %(name)s: a place is free and it is yours now."),
+    MessageKind.reminder_day_before: _("Hello %(name)s, this is a reminder: we meet tomorrow."),
+    MessageKind.reminder_two_hours: _("Hello %(name)s, this is a reminder: we meet in two hours."),
+    MessageKind.session_cancelled: _("Hello %(name)s, we are sorry: this meeting is cancelled."),
+    MessageKind.session_moved: _("Hello %(name)s, this meeting has a new time."),
+    MessageKind.session_restored: _("Hello %(name)s, this meeting takes place after all."),
+}
+
+WHEN = _("When: %(day)s, %(starts)s to %(ends)s")
+WHERE = _("Where: %(place)s")
+LINK = _("Your personal link (calendar, check-in code, cancel): %(url)s")
+PLEASE_CANCEL = _("If you cannot come, please cancel with your link, so someone else gets the place.")
+SHOW_CODE = _("Show the code at the door.")
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "messages"
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageData:
+    """Everything a message says, gathered from the database at sending time."""
+
+    kind: MessageKind
+    language: str
+    name: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    place: str
+    manage_url: str
+    waitlist_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+    sms: str
+    language: str
+    direction: str
+
+
+def message_language(language: str) -> str:
+    """The person's language if we have it, else German (then English inside the catalogs)."""
+    return language if language in LANGUAGES else "de"
+
+
+def render(data: MessageData) -> RenderedMessage:
+    lang = message_language(data.language)
+    catalog = translations(lang)
+
+    def t(message: str, **values: Any) -> str:
+        text = catalog.gettext(message)
+        return text % values if values else text
+
+    values = {"title": data.title, "name": data.name, "position": data.waitlist_position or "?"}
+    day = local_day(data.starts_at, data.timezone, lang)
+    starts = local_time(data.starts_at, data.timezone, lang)
+    ends = local_time(data.ends_at, data.timezone, lang)
+    lines = {
+        "lead": t(LEADS[data.kind], **values),
+        "when": t(WHEN, day=day, starts=starts, ends=ends),
+        "where": t(WHERE, place=data.place) if data.place else "",
+        "link": t(LINK, url=data.manage_url),
+        "please_cancel": t(PLEASE_CANCEL) if data.kind not in (MessageKind.session_cancelled,) else "",
+        "show_code": t(SHOW_CODE) if data.kind in (MessageKind.confirmed, MessageKind.promoted) else "",
+    }
+    subject = t(SUBJECTS[data.kind], **values)
+    direction = LANGUAGES[lang].direction
+    context = {**lines, "subject": subject, "title": data.title, "lang": lang, "dir": direction, "url": data.manage_url}
+    text = _environment.get_template("message.txt").render(context)
+    html = _environment.get_template("message.html").render(context)
+    sms = " ".join(part for part in (lines["lead"], f"{data.title}.", lines["when"], data.manage_url) if part)
+    return RenderedMessage(subject=subject, text=text, html=html, sms=sms, language=lang, direction=direction)

@@ -1,0 +1,168 @@
+"""Writing the outbox: scheduling events become message rows in the same transaction.
+
+``subscribe_to_scheduling()`` registers :func:`on_event`; every registration and session
+change then leaves its messages in the outbox, committed with the change or not at all.
+Rows that are due now are also remembered for the "doorbell" (an arq job per row) that
+the web process rings after the request; if Redis is down, the worker's sweep finds the
+rows later. Nothing is lost either way.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import datetime, timedelta
+from typing import Any
+
+from notifications.kinds import MessageKind
+from notifications.tables import OutboxMessage
+from scheduling.events import (
+    RegistrationEvent,
+    RegistrationEventKind,
+    SessionEvent,
+    SessionEventKind,
+    subscribe,
+)
+from scheduling.services._common import as_utc, utcnow
+from scheduling.tables import Registration, Session
+
+REMINDERS = (
+    (MessageKind.reminder_day_before, timedelta(hours=24)),
+    (MessageKind.reminder_two_hours, timedelta(hours=2)),
+)
+ACTIVE = ("confirmed", "waitlisted")
+
+# Outbox ids written during the current request, to ring the doorbell for after commit.
+doorbell: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("treffpunkt_doorbell", default=None)
+
+
+async def add_message(
+    kind: MessageKind,
+    *,
+    dedupe_key: str,
+    registration_id: int | None,
+    session_id: int | None,
+    not_before: datetime | None = None,
+) -> int | None:
+    """Insert one outbox row unless one with the same key exists; returns its id if new."""
+    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key):
+        return None
+    now = utcnow()
+    rows = await OutboxMessage.insert(
+        OutboxMessage(
+            dedupe_key=dedupe_key,
+            kind=kind.value,
+            registration_id=registration_id,
+            session_id=session_id,
+            not_before=not_before or now,
+            created_at=now,
+        )
+    ).returning(OutboxMessage.id)
+    message_id = int(rows[0]["id"])
+    pending = doorbell.get()
+    if pending is not None and (not_before is None or not_before <= now):
+        pending.append(message_id)
+    return message_id
+
+
+async def _schedule_reminders(registration_id: int, session_id: int, starts_at: datetime) -> None:
+    now = utcnow()
+    for kind, before in REMINDERS:
+        due = starts_at - before
+        if due > now:
+            await add_message(
+                kind,
+                dedupe_key=f"{kind.value}:{registration_id}:{session_id}:{starts_at.isoformat()}",
+                registration_id=registration_id,
+                session_id=session_id,
+                not_before=due,
+            )
+
+
+REMINDER_KINDS: tuple[MessageKind, ...] = tuple(kind for kind, _ in REMINDERS)
+
+
+async def _drop_pending(
+    registration_id: int | None = None,
+    session_id: int | None = None,
+    kinds: tuple[MessageKind, ...] = REMINDER_KINDS,
+) -> None:
+    query = OutboxMessage.update({OutboxMessage.status: "skipped", OutboxMessage.last_error: "no longer needed"}).where(
+        OutboxMessage.status == "pending", OutboxMessage.kind.is_in([k.value for k in kinds])
+    )
+    if registration_id is not None:
+        query = query.where(OutboxMessage.registration_id == registration_id)
+    if session_id is not None:
+        query = query.where(OutboxMessage.session_id == session_id)
+    await query
+
+
+async def _session_start(session_id: int) -> datetime:
+    row = await Session.select(Session.starts_at).where(Session.id == session_id).first()
+    assert row is not None
+    return as_utc(row["starts_at"])
+
+
+async def _live_registrations(session_id: int) -> list[dict[str, Any]]:
+    return await Registration.select(Registration.id, Registration.status).where(
+        Registration.session == session_id, Registration.status.is_in(list(ACTIVE))
+    )
+
+
+async def on_registration(event: RegistrationEvent) -> None:
+    rid, sid = event.registration_id, event.session_id
+    if event.kind is RegistrationEventKind.confirmed:
+        await add_message(MessageKind.confirmed, dedupe_key=f"confirmed:{rid}", registration_id=rid, session_id=sid)
+        await _schedule_reminders(rid, sid, await _session_start(sid))
+    elif event.kind is RegistrationEventKind.waitlisted:
+        await add_message(MessageKind.waitlisted, dedupe_key=f"waitlisted:{rid}", registration_id=rid, session_id=sid)
+    elif event.kind is RegistrationEventKind.promoted:
+        await add_message(MessageKind.promoted, dedupe_key=f"promoted:{rid}", registration_id=rid, session_id=sid)
+        await _schedule_reminders(rid, sid, await _session_start(sid))
+    elif event.kind is RegistrationEventKind.cancelled:
+        await _drop_pending(registration_id=rid, kinds=tuple(MessageKind))
+
+
+async def on_session(event: SessionEvent) -> None:
+    sid = event.session_id
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    if event.kind is SessionEventKind.cancelled:
+        await _drop_pending(session_id=sid)
+        for row in await _live_registrations(sid):
+            await add_message(
+                MessageKind.session_cancelled,
+                dedupe_key=f"cancelled:{row['id']}:{sid}:{stamp}",
+                registration_id=row["id"],
+                session_id=sid,
+            )
+    elif event.kind is SessionEventKind.moved:
+        await _drop_pending(session_id=sid)
+        for row in await _live_registrations(sid):
+            await add_message(
+                MessageKind.session_moved,
+                dedupe_key=f"moved:{row['id']}:{sid}:{event.starts_at.isoformat()}:{stamp}",
+                registration_id=row["id"],
+                session_id=sid,
+            )
+            if row["status"] == "confirmed":
+                await _schedule_reminders(row["id"], sid, event.starts_at)
+    elif event.kind is SessionEventKind.restored:
+        for row in await _live_registrations(sid):
+            await add_message(
+                MessageKind.session_restored,
+                dedupe_key=f"restored:{row['id']}:{sid}:{stamp}",
+                registration_id=row["id"],
+                session_id=sid,
+            )
+            if row["status"] == "confirmed":
+                await _schedule_reminders(row["id"], sid, event.starts_at)
+
+
+async def on_event(event: SessionEvent | RegistrationEvent) -> None:
+    if isinstance(event, RegistrationEvent):
+        await on_registration(event)
+    else:
+        await on_session(event)
+
+
+def subscribe_to_scheduling() -> None:
+    subscribe(on_event)
