@@ -40,6 +40,7 @@ from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
 from checkin.controllers import CheckinController, ReportController, SessionDoorController
 from checkin.errors import CheckinError
+from notifications.controllers import OutboxController
 from notifications.outbox import subscribe_to_scheduling
 from scheduling.controllers import (
     ActivityController,
@@ -93,6 +94,7 @@ def _configure_routes(app_config: AppConfig) -> None:
             MyRegistrationController,
             StaffRegistrationController,
             ParticipantController,
+            OutboxController,
             CheckinController,
             SessionDoorController,
             ReportController,

@@ -17,7 +17,7 @@ from app.pages import render, request_language
 from app.rate_limit import hit
 from app.settings import get_settings
 from app.signup_form import FIELD_MESSAGES, TOP_MESSAGES, DetailsForm, SignUpForm, field_key
-from checkin.codes import CheckinKeys, sign
+from checkin.codes import CheckinKeys, short_code, sign
 from checkin.qr import qr_png, qr_svg
 from scheduling import services
 from scheduling.errors import InvalidActivity, SessionFull, SignupClosed
@@ -109,6 +109,7 @@ async def personal_page(request: AnyRequest, token: str, status_code: int = 200,
         person=own,
         token=token,
         code=sign(own["id"], checkin_keys()),
+        short_code=short_code(own["id"], checkin_keys()),
         notice=request.query_params.get("done"),
         status_code=status_code,
         **extra,

@@ -169,6 +169,9 @@ class SessionDoorController(Controller):
         )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]
@@ -191,5 +194,22 @@ class ReportController(Controller):
         return Response(
             services.report_csv(rows),
             media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @get("/attendance.xlsx", operation_id="attendanceReportXlsx", media_type=XLSX)
+    async def attendance_xlsx(self, start: From = None, end: To = None) -> Response[bytes]:
+        """The same report as an Excel workbook."""
+        begin = parse_instant(start, "from")
+        if begin is None:
+            raise InvalidCheckin("from", "Give the first day of the report: ?from=2026-10-01")
+        until = parse_instant(end, "to") or datetime.now(UTC)
+        settings = get_settings()
+        rows = await services.attendance_report(begin, until, language=settings.default_language)
+        zone = ZoneInfo(settings.timezone)
+        filename = f"attendance-{begin.astimezone(zone):%Y-%m-%d}-{until.astimezone(zone):%Y-%m-%d}.xlsx"
+        return Response(
+            services.report_xlsx(rows),
+            media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

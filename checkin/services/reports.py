@@ -1,8 +1,8 @@
-"""The attendance report for coordinators and funders: one row per session, as CSV.
+"""The attendance report for coordinators and funders: one row per session, as CSV or XLSX.
 
 Excel (the funder's tool) opens the CSV right: UTF-8 with a byte-order mark, and no
-cell starts with ``=``, ``+``, ``-`` or ``@`` (spreadsheet formula injection). XLSX is
-not offered: ``openpyxl`` is not a dependency of Treffpunkt.
+cell starts with ``=``, ``+``, ``-`` or ``@`` (spreadsheet formula injection). The XLSX
+twin (openpyxl) has the same columns, typed numbers and a frozen header row.
 """
 
 from __future__ import annotations
@@ -152,3 +152,26 @@ def report_csv(rows: list[ReportRow]) -> str:
     for row in rows:
         writer.writerow([_cell(value) for value in astuple(row)])
     return "\ufeff" + buffer.getvalue()
+
+
+def report_xlsx(rows: list[ReportRow]) -> bytes:
+    """The report as an Excel workbook with the same columns as the CSV."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Attendance"
+    sheet.append(REPORT_COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_cell(value) if isinstance(value, str) else value for value in astuple(row)])
+    sheet.freeze_panes = "A2"
+    for column in sheet.columns:
+        width = max(len(str(cell.value or "")) for cell in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(40, max(10, width + 2))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -74,3 +74,27 @@ async def test_only_coordinators_get_the_report(client: Client) -> None:
     url = "/api/v1/reports/attendance.csv?from=2027-10-01"
     assert (await client.get(url)).status_code == 401
     assert (await client.get(url, headers=door.facilitator.headers)).status_code == 403
+
+
+async def test_the_xlsx_twin_has_the_same_rows(client: Client) -> None:
+    from openpyxl import load_workbook
+
+    door = await a_door(client)
+    person = await register(client, door.session_id, 1)
+    await scan(client, door.facilitator, qr(person["id"]), session_id=door.session_id)
+    params = {"from": "2027-10-01", "to": "2027-10-15"}
+    csv_rows = parse(
+        (await client.get("/api/v1/reports/attendance.csv", params=params, headers=door.coordinator.headers)).text
+    )
+    response = await client.get("/api/v1/reports/attendance.xlsx", params=params, headers=door.coordinator.headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == REPORT_COLUMNS
+    assert len(values) - 1 == len(csv_rows)
+    assert values[1][REPORT_COLUMNS.index("checked_in")] == 1
+    assert (
+        await client.get("/api/v1/reports/attendance.xlsx", params=params, headers=door.facilitator.headers)
+    ).status_code == 403

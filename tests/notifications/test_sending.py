@@ -188,3 +188,25 @@ def test_quiet_hours_in_local_time() -> None:
     assert next_sms_time(datetime(2027, 1, 10, 5, 0, tzinfo=UTC), "Europe/Berlin") == datetime(
         2027, 1, 10, 7, 0, tzinfo=UTC
     )
+
+
+async def test_staff_see_failed_messages_and_resend_them(client: Client, gateway: tuple[str, Gateway]) -> None:
+    url, received = gateway
+    received.fail = True
+    coordinator = await make_account("coordinator")
+    session = await a_session(client)
+    await sign_up(client, session["id"], phone="0151 23456789", language="de")
+    row = await OutboxMessage.select(OutboxMessage.id).where(OutboxMessage.kind == "confirmed").first()
+    assert row is not None
+    moment = datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
+    for _ in range(8):
+        await deliver(row["id"], channels(sms_url=url), now=moment)
+        moment += timedelta(days=1)
+    assert (await client.get("/api/v1/outbox")).status_code == 401
+    failed = (await client.get("/api/v1/outbox", headers=coordinator.headers)).json()
+    assert [m["id"] for m in failed] == [row["id"]] and "phone" not in failed[0]
+    again = await client.post(f"/api/v1/outbox/{row['id']}/resend", headers=coordinator.headers)
+    assert again.status_code == 202 and again.json()["status"] == "pending"
+    received.fail = False
+    assert await deliver(row["id"], channels(sms_url=url), now=moment) == "sent"
+    assert (await client.post(f"/api/v1/outbox/{row['id']}/resend", headers=coordinator.headers)).status_code == 404
