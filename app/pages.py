@@ -25,12 +25,16 @@ def request_language(request: Request[Any, Any, Any]) -> str:
     )
 
 
-# Marked for translation; looked up with gettext when a page is rendered.
+def N_(message: str) -> str:
+    """Marks a string for extraction; it is translated where it is shown."""
+    return message
+
+
 KIND_LABELS = {
-    "small_group": "Small group",
-    "cafe": "Meeting café",
-    "company_visit": "Company visit",
-    "coaching": "Coaching",
+    "small_group": N_("Small group"),
+    "cafe": N_("Meeting café"),
+    "company_visit": N_("Company visit"),
+    "coaching": N_("Coaching"),
 }
 
 

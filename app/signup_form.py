@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.pages import N_
+
 # Keyed by the field a domain error names; translated when the page is rendered.
 FIELD_MESSAGES = {
-    "name": "Please write your name.",
-    "phone": "Please check the phone number, for example 0151 2345678.",
-    "phone_missing": "Please give a phone number or an e-mail address, so we can tell you about changes.",
-    "email": "Please check the e-mail address, for example name@example.org.",
-    "language": "Please choose a language.",
-    "consent": "Please agree, so that we may sign you up.",
+    "name": N_("Please write your name."),
+    "phone": N_("Please check the phone number, for example 0151 2345678."),
+    "phone_missing": N_("Please give a phone number or an e-mail address, so we can tell you about changes."),
+    "email": N_("Please check the e-mail address, for example name@example.org."),
+    "language": N_("Please choose a language."),
+    "consent": N_("Please agree, so that we may sign you up."),
 }
 
 TOP_MESSAGES = {
-    "closed": "Sign-up for this meeting is closed.",
-    "full": "This meeting is full.",
-    "busy": "Many people are signing up right now. Please send the form again in a moment.",
-    "limited": "Too many sign-ups from your network. Please wait a few minutes.",
-    "already": "You are already registered for this meeting. Your personal link was sent to you when you signed up.",
+    "closed": N_("Sign-up for this meeting is closed."),
+    "full": N_("This meeting is full."),
+    "busy": N_("Many people are signing up right now. Please send the form again in a moment."),
+    "limited": N_("Too many sign-ups from your network. Please wait a few minutes."),
+    "already": N_(
+        "You are already registered for this meeting. Your personal link was sent to you when you signed up."
+    ),
 }
 
 

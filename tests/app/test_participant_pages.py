@@ -49,3 +49,13 @@ async def test_session_page_shows_when_and_where(client: Client) -> None:
     assert "Nachbarschaftshaus" in page.text and "openstreetmap" in page.text
     assert "10:00" in page.text and "14:00" in page.text
     assert (await client.get("/s/999999")).status_code == 404
+
+
+async def test_pages_speak_german_by_default_and_arabic_on_request(client: Client) -> None:
+    german = await client.get("/")
+    assert '<html lang="de" dir="ltr">' in german.text and "Nächste Treffen" in german.text
+    arabic = await client.get("/?lang=ar")
+    assert "اللقاءات القادمة" in arabic.text
+    client.cookies.clear()  # the ?lang=ar choice was remembered in a cookie
+    browser = await client.get("/", headers={"accept-language": "uk-UA,uk;q=0.9,en;q=0.5"})
+    assert '<html lang="uk" dir="ltr">' in browser.text
