@@ -66,7 +66,12 @@ def redis_command(port: int, data_dir: Path) -> list[str]:
 
 
 def start_redis_process(port: int, data_dir: Path, **popen: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(redis_command(port, data_dir), stdout=subprocess.DEVNULL, **popen)  # type: ignore[call-overload]
+    """A redis-server that dies with the process that started it (tests, benchmarks)."""
+    from app.supervisor import _die_with_parent
+
+    return subprocess.Popen(  # type: ignore[call-overload]
+        redis_command(port, data_dir), stdout=subprocess.DEVNULL, preexec_fn=_die_with_parent, **popen
+    )
 
 
 def wait_until_ready(port: int, timeout: float = 10.0) -> None:

@@ -146,7 +146,10 @@ class StaffAccountPages(Controller):
 
     @get("/", guards=[require_staff])
     async def home(self, request: Request[Any, Any, Any]) -> Template:
-        return render(request, "staff/home.html")
+        from app.pages import request_language
+        from app.staff_dashboard import build_dashboard
+
+        return render(request, "staff/home.html", dashboard=await build_dashboard(request_language(request)))
 
 
 __all__ = ["AuthApiController", "Response", "StaffAccountPages", "UserApiController"]

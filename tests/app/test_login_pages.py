@@ -126,3 +126,27 @@ async def test_account_page_creates_and_revokes_tokens(client: Client) -> None:
     assert new_token
     headers = {"Authorization": f"Bearer {new_token.group(1)}"}
     assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+
+
+async def test_the_dashboard_shows_todays_sessions_and_counts(client: Client) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.scheduling.factories import create_activity
+
+    account = await make_account("coordinator")
+    soon = (datetime.now(UTC) + timedelta(hours=2)).astimezone(ZoneInfo("Europe/Berlin"))
+    if soon.date() != datetime.now(ZoneInfo("Europe/Berlin")).date() or soon.hour >= 23:
+        soon = soon - timedelta(hours=3)
+    await create_activity(
+        client,
+        account.headers,
+        start=soon.strftime("%Y-%m-%dT%H:%M"),
+        rrule=None,
+        exdates=[],
+        title={"de": "Heute im Haus"},
+    )
+    await _login(client, account.email, PASSWORD)
+    page = await client.get("/staff?lang=de")
+    assert page.status_code == 200
+    assert "Heute im Haus" in page.text and "/door" in page.text
