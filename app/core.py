@@ -35,6 +35,7 @@ from app.health import HealthController
 from app.logging import configure_logging
 from app.participant_pages import ParticipantPages
 from app.personal_pages import PersonalPages
+from app.privacy.controllers import MyDataController, StaffPrivacyController
 from app.redis_client import close_redis
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
@@ -95,6 +96,8 @@ def _configure_routes(app_config: AppConfig) -> None:
             StaffRegistrationController,
             ParticipantController,
             OutboxController,
+            MyDataController,
+            StaffPrivacyController,
             CheckinController,
             SessionDoorController,
             ReportController,

@@ -13,5 +13,6 @@ APP_REGISTRY = AppRegistry(
         "scheduling.piccolo_app",
         "notifications.piccolo_app",
         "checkin.piccolo_app",
+        "app.privacy.piccolo_app",
     ]
 )

@@ -66,6 +66,7 @@ class Settings:
     signup_rate_limit: RateLimit
     login_rate_limit: RateLimit
     log_level: str = "INFO"
+    retention_months: int = 24
 
     @property
     def embedded_redis(self) -> bool:
@@ -215,7 +216,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         signup_rate_limit=parse_rate_limit(_get(env, "SIGNUP_RATE_LIMIT") or "30/minute", "SIGNUP_RATE_LIMIT"),
         login_rate_limit=parse_rate_limit(_get(env, "LOGIN_RATE_LIMIT") or "10/hour", "LOGIN_RATE_LIMIT"),
         log_level=log_level,
+        retention_months=_parse_months(_get(env, "RETENTION_MONTHS") or "24"),
     )
+
+
+def _parse_months(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 240:
+        raise SettingsError(f"{PREFIX}RETENTION_MONTHS: {value!r} must be a whole number of months from 1 to 240")
+    return int(value)
 
 
 def database_url_for_display(url: str) -> str:

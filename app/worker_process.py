@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from app import database
 from app.auth.services import purge_expired_sessions
 from app.logging import get_logger
+from app.privacy.jobs import retention_job
 from app.redis_client import redis_url
 from app.settings import get_settings
 from notifications.outbox import subscribe_to_scheduling
@@ -57,6 +58,7 @@ def build_worker() -> Worker:
         *WorkerSettings.cron_jobs,
         cron(purge_sessions_job, minute={7}, unique=True, run_at_startup=False),
         cron(extend_sessions_job, hour={2}, minute={17}, unique=True, run_at_startup=True),
+        cron(retention_job, hour={3}, minute={37}, unique=True, run_at_startup=False),
     ]
     return create_worker(
         cast(Any, WorkerSettings),

@@ -132,9 +132,12 @@ class SignUpController(Controller):
         return Response(created_body(result), status_code=201 if result.created else 200)
 
     @get(guards=[require_staff], operation_id="sessionRoster")
-    async def roster(self, session_id: FromPath[int]) -> list[RosterEntry]:
-        """The roster: confirmed, then the waiting list in order, then cancelled."""
+    async def roster(self, request: AnyRequest, session_id: FromPath[int]) -> list[RosterEntry]:
+        """The roster: confirmed, then the waiting list in order, then cancelled (recorded in the audit log)."""
         await services.get_session(session_id, include_unpublished=True)
+        from app.privacy.services import audit
+
+        await audit(require_user(request).id, "roster.read", f"session:{session_id}")
         return [
             RosterEntry(
                 id=row["id"],

@@ -64,3 +64,10 @@ def test_password_in_a_bad_database_url_is_not_repeated() -> None:
 def test_rate_limit_zero_turns_it_off(tmp_cwd: Path) -> None:
     assert not load_settings({"TREFFPUNKT_SIGNUP_RATE_LIMIT": "0"}).signup_rate_limit.enabled
     assert load_settings({"TREFFPUNKT_SIGNUP_RATE_LIMIT": "100/hour"}).signup_rate_limit.period_seconds == 3600
+
+
+def test_retention_months_are_checked(tmp_cwd: Path) -> None:
+    assert load_settings({"TREFFPUNKT_RETENTION_MONTHS": "36"}).retention_months == 36
+    with pytest.raises(SettingsError) as error:
+        load_settings({"TREFFPUNKT_RETENTION_MONTHS": "forever"})
+    assert "TREFFPUNKT_RETENTION_MONTHS" in str(error.value)

@@ -1,0 +1,1 @@
+"""Privacy by design: what we hold about a person, their download, erasure, retention, audit."""

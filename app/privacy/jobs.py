@@ -1,0 +1,13 @@
+"""The daily retention job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.privacy.services import apply_retention
+from app.settings import get_settings
+
+
+async def retention_job(ctx: dict[str, Any]) -> int:
+    """Daily: erase people whose last session is older than the retention period."""
+    return await apply_retention(get_settings().retention_months)

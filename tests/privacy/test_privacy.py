@@ -1,0 +1,105 @@
+"""Download, erasure, retention and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from httpx import AsyncClient as Client
+
+from app.privacy.services import apply_retention
+from checkin.codes import CheckinKeys, sign
+from notifications.tables import OutboxMessage
+from scheduling.services.registrations import SignUp, sign_up
+from scheduling.tables import Participant
+from tests.factories import make_account
+from tests.scheduling.factories import create_activity, sessions_of
+
+
+async def _registered(client: Client, start: str = "2027-10-07T10:00", **person: Any) -> tuple[dict[str, Any], Any]:
+    """A sign-up; for sessions in the past it is made "back then" through the service."""
+    coordinator = await make_account("coordinator")
+    activity = await create_activity(client, coordinator.headers, start=start, exdates=[], rrule="FREQ=WEEKLY;COUNT=2")
+    session = (await sessions_of(client, activity["id"]))[0]
+    body = {
+        "name": "Amina Haddad",
+        "phone": "0151 23456789",
+        "email": "amina@example.org",
+        "language": "ar",
+        "consent": True,
+        **person,
+    }
+    back_then = datetime.fromisoformat(session["starts_at"]) - timedelta(days=1)
+    if back_then > datetime.now(UTC):
+        response = await client.post(f"/api/v1/sessions/{session['id']}/registrations", json=body)
+        assert response.status_code == 201
+        return response.json(), coordinator
+    result = await sign_up(
+        session["id"],
+        SignUp(name=body["name"], language=body["language"], phone=body["phone"], email=body["email"], consent=True),
+        now=back_then,
+    )
+    return {"id": result.registration_id, "token": result.token}, coordinator
+
+
+async def test_a_person_downloads_everything_held_about_them(client: Client) -> None:
+    mine, _ = await _registered(client)
+    data = (await client.get(f"/api/v1/registrations/{mine['token']}/export")).json()
+    assert data["person"]["name"] == "Amina Haddad" and data["person"]["phone"] == "+4915123456789"
+    assert data["person"]["consent_version"]
+    assert [r["id"] for r in data["registrations"]] == [mine["id"]]
+    assert data["history"][0]["to_status"] == "confirmed"
+    assert any(m["kind"] == "confirmed" for m in data["messages"])
+    download = await client.get(f"/r/{mine['token']}/data.json")
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+
+
+async def test_erasure_leaves_no_personal_field_but_keeps_the_counts(client: Client) -> None:
+    mine, coordinator = await _registered(client, start="2026-10-01T10:00")
+    door = await make_account("admin")
+    code = sign(mine["id"], CheckinKeys.from_secret(__import__("app.settings").settings.get_settings().secret_key))
+    checked = await client.post("/api/v1/checkin", json={"code": code}, headers=door.headers)
+    assert checked.json()["result"] == "ok"
+    params = {"from": "2026-09-01", "to": "2026-11-01"}
+    before = (await client.get("/api/v1/reports/attendance.csv", params=params, headers=coordinator.headers)).text
+    participant_id = (await Participant.select(Participant.id).first())["id"]  # type: ignore[index]
+    erased = await client.post(f"/api/v1/participants/{participant_id}/erase", headers=coordinator.headers)
+    assert erased.status_code == 200
+    person = await Participant.select().where(Participant.id == participant_id).first()
+    assert person is not None and person["name"] == "(erased)" and person["phone"] is None and person["email"] is None
+    assert (await client.get(f"/api/v1/registrations/{mine['token']}")).status_code == 404
+    for row in await OutboxMessage.select(OutboxMessage.subject, OutboxMessage.body, OutboxMessage.status):
+        assert row["subject"] == "" and row["body"] == ""
+        assert row["status"] != "pending"
+    after = (await client.get("/api/v1/reports/attendance.csv", params=params, headers=coordinator.headers)).text
+    assert after == before
+    everything = str(await OutboxMessage.select()) + str(await Participant.select())
+    assert "Amina" not in everything and "4915123456789" not in everything and "amina@" not in everything
+
+
+async def test_a_person_can_erase_themselves_and_future_places_are_freed(client: Client) -> None:
+    mine, _ = await _registered(client)
+    response = await client.post(f"/api/v1/registrations/{mine['token']}/erase")
+    assert response.status_code == 200
+    session = (await client.get("/api/v1/sessions?from=2027-10-01&limit=1")).json()[0]
+    assert session["confirmed"] == 0
+
+
+async def test_retention_erases_people_after_their_last_session(client: Client) -> None:
+    old, _ = await _registered(client, start="2024-01-04T10:00", phone="0151 11111111", email="old@example.org")
+    recent, _ = await _registered(client, start="2027-10-07T10:00", phone="0151 22222222", email="new@example.org")
+    assert await apply_retention(24, now=datetime(2026, 11, 24, tzinfo=UTC)) == 1
+    assert (await client.get(f"/api/v1/registrations/{old['token']}")).status_code == 404
+    assert (await client.get(f"/api/v1/registrations/{recent['token']}")).status_code == 200
+    assert await apply_retention(24, now=datetime(2026, 11, 24, tzinfo=UTC) + timedelta(days=1)) == 0
+
+
+async def test_staff_reading_personal_data_is_audited(client: Client) -> None:
+    mine, coordinator = await _registered(client)
+    session_id = (await client.get(f"/api/v1/registrations/{mine['token']}")).json()["session"]["id"]
+    await client.get(f"/api/v1/sessions/{session_id}/registrations", headers=coordinator.headers)
+    admin = await make_account("admin")
+    log = (await client.get("/api/v1/audit", headers=admin.headers)).json()
+    assert log[0]["action"] == "roster.read" and log[0]["subject"] == f"session:{session_id}"
+    assert log[0]["user_id"] == coordinator.id
+    assert (await client.get("/api/v1/audit", headers=coordinator.headers)).status_code == 403
