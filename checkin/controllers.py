@@ -183,33 +183,31 @@ class ReportController(Controller):
 
         ``from`` is required; ``to`` defaults to now. Titles are in the default language.
         """
-        begin = parse_instant(start, "from")
-        if begin is None:
-            raise InvalidCheckin("from", "Give the first day of the report: ?from=2026-10-01")
-        until = parse_instant(end, "to") or datetime.now(UTC)
-        settings = get_settings()
-        rows = await services.attendance_report(begin, until, language=settings.default_language)
-        zone = ZoneInfo(settings.timezone)
-        filename = f"attendance-{begin.astimezone(zone):%Y-%m-%d}-{until.astimezone(zone):%Y-%m-%d}.csv"
+        rows, filename = await _report(start, end)
         return Response(
             services.report_csv(rows),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
 
     @get("/attendance.xlsx", operation_id="attendanceReportXlsx", media_type=XLSX)
     async def attendance_xlsx(self, start: From = None, end: To = None) -> Response[bytes]:
         """The same report as an Excel workbook."""
-        begin = parse_instant(start, "from")
-        if begin is None:
-            raise InvalidCheckin("from", "Give the first day of the report: ?from=2026-10-01")
-        until = parse_instant(end, "to") or datetime.now(UTC)
-        settings = get_settings()
-        rows = await services.attendance_report(begin, until, language=settings.default_language)
-        zone = ZoneInfo(settings.timezone)
-        filename = f"attendance-{begin.astimezone(zone):%Y-%m-%d}-{until.astimezone(zone):%Y-%m-%d}.xlsx"
+        rows, filename = await _report(start, end)
         return Response(
             services.report_xlsx(rows),
             media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
         )
+
+
+async def _report(start: str | None, end: str | None) -> tuple[list[services.ReportRow], str]:
+    """The report rows for ``[from, to)`` and a file name (without extension) for the download."""
+    begin = parse_instant(start, "from")
+    if begin is None:
+        raise InvalidCheckin("from", "Give the first day of the report: ?from=2026-10-01")
+    until = parse_instant(end, "to") or datetime.now(UTC)
+    settings = get_settings()
+    rows = await services.attendance_report(begin, until, language=settings.default_language)
+    zone = ZoneInfo(settings.timezone)
+    return rows, f"attendance-{begin.astimezone(zone):%Y-%m-%d}-{until.astimezone(zone):%Y-%m-%d}"

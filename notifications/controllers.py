@@ -15,6 +15,19 @@ from notifications.sending import resend
 from notifications.tables import OutboxMessage
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+# What staff may see of a message: never its text or its address.
+ENTRY_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.kind,
+    OutboxMessage.status,
+    OutboxMessage.registration_id,
+    OutboxMessage.session_id,
+    OutboxMessage.attempts,
+    OutboxMessage.not_before,
+    OutboxMessage.sent_at,
+    OutboxMessage.channel,
+    OutboxMessage.last_error,
+)
 
 
 class OutboxEntry(Struct):
@@ -46,18 +59,7 @@ class OutboxController(Controller):
 
             raise InvalidActivity("status", f"status must be one of {', '.join(STATUSES)}")
         rows = (
-            await OutboxMessage.select(
-                OutboxMessage.id,
-                OutboxMessage.kind,
-                OutboxMessage.status,
-                OutboxMessage.registration_id,
-                OutboxMessage.session_id,
-                OutboxMessage.attempts,
-                OutboxMessage.not_before,
-                OutboxMessage.sent_at,
-                OutboxMessage.channel,
-                OutboxMessage.last_error,
-            )
+            await OutboxMessage.select(*ENTRY_COLUMNS)
             .where(OutboxMessage.status == status)
             .order_by(OutboxMessage.id, ascending=False)
             .limit(limit)
@@ -69,21 +71,6 @@ class OutboxController(Controller):
         """Queue a failed message again (the worker's sweep picks it up within seconds)."""
         if not await resend(message_id):
             raise NotFoundException(f"There is no failed message with id {message_id}.")
-        row = (
-            await OutboxMessage.select(
-                OutboxMessage.id,
-                OutboxMessage.kind,
-                OutboxMessage.status,
-                OutboxMessage.registration_id,
-                OutboxMessage.session_id,
-                OutboxMessage.attempts,
-                OutboxMessage.not_before,
-                OutboxMessage.sent_at,
-                OutboxMessage.channel,
-                OutboxMessage.last_error,
-            )
-            .where(OutboxMessage.id == message_id)
-            .first()
-        )
+        row = await OutboxMessage.select(*ENTRY_COLUMNS).where(OutboxMessage.id == message_id).first()
         assert row is not None
         return OutboxEntry(**row)
