@@ -22,6 +22,7 @@ from app import database
 from app.auth.controllers import AuthApiController, StaffAccountPages, UserApiController
 from app.auth.errors import AuthError
 from app.auth.middleware import AuthenticationMiddleware
+from app.door_pages import DoorPages
 from app.doorbell import DoorbellMiddleware, close_doorbell
 from app.errors import (
     auth_error_handler,
@@ -86,6 +87,7 @@ def _configure_routes(app_config: AppConfig) -> None:
             StaffAccountPages,
             ParticipantPages,
             PersonalPages,
+            DoorPages,
             ActivityController,
             SessionController,
             ClosureController,
