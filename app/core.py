@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from app import database
 from app.auth.controllers import AuthApiController, StaffAccountPages, UserApiController
 from app.auth.errors import AuthError
+from app.auth.invitation_controllers import HostInvitationController, HostInvitationPages
 from app.auth.middleware import AuthenticationMiddleware
 from app.door_pages import DoorPages
 from app.doorbell import DoorbellMiddleware, close_doorbell
@@ -33,6 +34,7 @@ from app.errors import (
     scheduling_error_handler,
 )
 from app.health import HealthController
+from app.host_pages import HostPages
 from app.logging import configure_logging
 from app.participant_pages import ParticipantPages
 from app.personal_pages import PersonalPages
@@ -57,6 +59,12 @@ from scheduling.registration_controllers import (
     ParticipantController,
     SignUpController,
     StaffRegistrationController,
+)
+from scheduling.visit_controllers import (
+    EmployerSlotController,
+    FollowUpController,
+    SlotController,
+    VisitInterestController,
 )
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -85,9 +93,9 @@ def _configure_routes(app_config: AppConfig) -> None:
             AuthApiController,
             UserApiController,
             StaffAccountPages,
+            DoorPages,
             ParticipantPages,
             PersonalPages,
-            DoorPages,
             ActivityController,
             SessionController,
             ClosureController,
@@ -103,6 +111,13 @@ def _configure_routes(app_config: AppConfig) -> None:
             CheckinController,
             SessionDoorController,
             ReportController,
+            EmployerSlotController,
+            SlotController,
+            VisitInterestController,
+            FollowUpController,
+            HostInvitationController,
+            HostInvitationPages,
+            HostPages,
             create_static_files_router(path="/static", directories=[TEMPLATES_DIR / "static"], include_in_schema=False),
         ]
     )

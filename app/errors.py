@@ -22,6 +22,7 @@ from app.auth.errors import (
     UnknownUser,
     UserExists,
 )
+from app.auth.invitations import InvitationExpired, InvitationNotFound, InvitationUsed
 from app.logging import get_logger, redact_path
 from checkin.errors import CheckinError
 from scheduling.errors import (
@@ -36,6 +37,7 @@ from scheduling.errors import (
 )
 from scheduling.locking import Busy, is_contention
 from scheduling.services import ClosureNotFound, EmployerNotFound
+from scheduling.services.visits import VisitError
 
 log = get_logger("treffpunkt.http")
 
@@ -45,6 +47,9 @@ _AUTH_STATUS: dict[type[AuthError], int] = {
     UnknownUser: 404,
     InvalidCredentials: 401,
     LoginThrottled: 429,
+    InvitationNotFound: 404,
+    InvitationExpired: 410,
+    InvitationUsed: 410,
 }
 
 
@@ -75,6 +80,8 @@ def auth_error_handler(_: Request[Any, Any, Any], exc: AuthError) -> Response[An
 
 
 def _scheduling_status(exc: SchedulingError) -> int:
+    if isinstance(exc, VisitError):
+        return exc.status_code
     if isinstance(exc, ActivityNotFound | SessionNotFound | EmployerNotFound | ClosureNotFound | RegistrationNotFound):
         return 404
     if isinstance(exc, SessionChangeRefused | SignupClosed | SessionFull):

@@ -158,3 +158,31 @@ class RegistrationChange(Table, tablename="registration_change"):
     from_status = Varchar(length=20, default="")
     to_status = Varchar(length=20)
     note = Varchar(length=300, default="")
+
+
+class VisitSlot(Table, tablename="visit_slot"):
+    """What a company-visit activity carries beyond any activity: the host's notes, the
+    coordinator's decision and the host's feedback afterwards. One row per such activity."""
+
+    id = Serial(primary_key=True)
+    activity = ForeignKey(references=Activity, on_delete=OnDelete.cascade, unique=True, null=False)
+    notes = Text(default="")  # what visitors will see and do, as the host wrote it
+    meeting_point = Varchar(length=300, default="")
+    proposed_by = Integer(null=True, default=None)  # user id of the host or coordinator
+    decided_by = Integer(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    decline_reason = Varchar(length=500, default="")
+    feedback = Text(default="")
+    feedback_by = Integer(null=True, default=None)
+    feedback_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class VisitInterest(Table, tablename="visit_interest"):
+    """A participant's "I would like an internship or job here" after a company visit."""
+
+    id = Serial(primary_key=True)
+    registration = ForeignKey(references=Registration, on_delete=OnDelete.cascade, unique=True, null=False)
+    interested = Boolean(default=True, index=True)
+    updated_at = Timestamptz()

@@ -13,6 +13,7 @@ from app.auth import services
 from app.auth.errors import InvalidCredentials, LoginThrottled
 from app.auth.guards import require_admin, require_staff, require_user, signed_in
 from app.auth.middleware import SESSION_COOKIE, session_cookie
+from app.auth.roles import Role
 from app.auth.schemas import (
     LoginForm,
     Me,
@@ -36,6 +37,13 @@ def _safe_next(target: str) -> str:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/staff"
+
+
+def _landing_page(user: services.CurrentUser, target: str) -> str:
+    """Hosts land in their portal rather than the staff workspace they may not open."""
+    if user.role is Role.host and target in ("/staff", "/staff/"):
+        return "/host"
+    return target
 
 
 class AuthApiController(Controller):
@@ -93,7 +101,7 @@ class StaffAccountPages(Controller):
     async def login(self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm]) -> Template | Redirect:
         settings = get_settings()
         try:
-            _, token = await services.login(
+            user, token = await services.login(
                 data.email, data.password, client=_client_address(request), limit=settings.login_rate_limit
             )
         except (InvalidCredentials, LoginThrottled) as exc:
@@ -110,7 +118,7 @@ class StaffAccountPages(Controller):
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
         secure = settings.base_url.startswith("https://")
-        redirect = Redirect(_safe_next(data.next))
+        redirect = Redirect(_landing_page(user, _safe_next(data.next)))
         redirect.set_cookie(
             session_cookie(token, secure=secure, max_age=int(services.SESSION_LIFETIME.total_seconds()))
         )

@@ -56,3 +56,18 @@ class LoginFailure(Table, tablename="login_failure"):
     email_digest = Varchar(length=64, index=True)
     client_digest = Varchar(length=64, index=True)
     failed_at = Timestamptz(index=True)
+
+
+class HostInvitation(Table, tablename="host_invitation"):
+    """A single-use link for a new host: only the token's SHA-256 digest is stored."""
+
+    id = Serial(primary_key=True)
+    token_hash = Varchar(length=64, unique=True, index=True, secret=True)
+    email = Varchar(length=254)
+    name = Varchar(length=200, default="")
+    employer_id = Integer()
+    invited_by = Integer(null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    user_id = Integer(null=True, default=None)  # the account created with it
