@@ -6,6 +6,7 @@ are never cached and send no referrer, so the token does not leak to other sites
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -23,7 +24,7 @@ from scheduling import services
 from scheduling.errors import InvalidActivity, SessionFull, SignupClosed
 from scheduling.languages import pick_text
 from scheduling.locking import Busy
-from scheduling.services import registrations
+from scheduling.services import registrations, visits
 
 AnyRequest = Request[Any, Any, Any]
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
@@ -101,9 +102,13 @@ async def personal_page(request: AnyRequest, token: str, status_code: int = 200,
         )
     this = next(entry for entry in entries if entry["is_this"])
     others = [entry for entry in entries if not entry["is_this"] and entry["status"] != "cancelled"]
+    interested = None
+    if this["kind"] == "company_visit" and this["status"] != "cancelled":
+        interested = await visits.interest_of(token)
     response = render(
         request,
         "participant/mine.html",
+        interested=interested,
         this=this,
         others=others,
         person=own,
@@ -116,6 +121,11 @@ async def personal_page(request: AnyRequest, token: str, status_code: int = 200,
     )
     response.headers.update(PRIVATE_HEADERS)
     return response
+
+
+@dataclass
+class InterestForm:
+    interested: str = ""
 
 
 class PersonalPages(Controller):
@@ -164,6 +174,12 @@ class PersonalPages(Controller):
     @get("/r/{token:str}")
     async def mine(self, request: AnyRequest, token: FromPath[str]) -> Template:
         return await personal_page(request, token)
+
+    @post("/r/{token:str}/interest")
+    async def interest(self, request: AnyRequest, token: FromPath[str], data: URLEncodedBody[InterestForm]) -> Redirect:
+        """ "I would like an internship or job here" after a company visit (or taking it back)."""
+        await visits.mark_interest(token, data.interested == "yes")
+        return Redirect(f"/r/{token}?lang={request_language(request)}&done=saved", status_code=303)
 
     @post("/r/{token:str}/cancel")
     async def cancel(self, request: AnyRequest, token: FromPath[str]) -> Redirect:

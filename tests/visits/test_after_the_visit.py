@@ -71,3 +71,23 @@ async def test_interest_is_only_for_company_visits(client: Client) -> None:
     response = await client.post(f"/api/v1/registrations/{person['token']}/interest", json={"interested": True})
     assert response.status_code == 409
     assert (await client.post("/api/v1/registrations/nope/interest", json={"interested": True})).status_code == 404
+
+
+async def test_the_personal_page_has_an_interest_button_for_company_visits(client: Client) -> None:
+    import re
+
+    site = await a_site(client)
+    slot = await propose(client, site)
+    await approve(client, site, slot["id"])
+    amina = await sign_up(client, slot["session_id"], 1, name="Amina Khalil")
+    page = await client.get(f"/r/{amina['token']}?lang=en")
+    assert "I would like an internship or a job here" in page.text
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    response = await client.post(
+        f"/r/{amina['token']}/interest",
+        data={"interested": "yes", "_csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert (await client.get(f"/api/v1/registrations/{amina['token']}/interest")).json() == {"interested": True}
