@@ -12,7 +12,12 @@ class MessageKind(StrEnum):
     session_cancelled = "session_cancelled"
     session_moved = "session_moved"
     session_restored = "session_restored"
+    slot_approved = "slot_approved"
+    slot_declined = "slot_declined"
 
+
+# Messages to a host (staff account) rather than to a participant.
+FOR_HOSTS = {MessageKind.slot_approved, MessageKind.slot_declined}
 
 # Messages that carry the calendar entry and the QR code.
 WITH_TICKET = {MessageKind.confirmed, MessageKind.promoted, MessageKind.session_moved}

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.formatting import local_day, local_time
 from app.i18n import LANGUAGES, translations
-from notifications.kinds import MessageKind
+from notifications.kinds import FOR_HOSTS, MessageKind
 
 
 def _(message: str) -> str:
@@ -33,6 +33,8 @@ SUBJECTS: dict[MessageKind, str] = {
     MessageKind.session_cancelled: _("Cancelled: %(title)s"),
     MessageKind.session_moved: _("New time: %(title)s"),
     MessageKind.session_restored: _("It takes place after all: %(title)s"),
+    MessageKind.slot_approved: _("Visit slot approved: %(title)s"),
+    MessageKind.slot_declined: _("Visit slot declined: %(title)s"),
 }
 
 LEADS: dict[MessageKind, str] = {
@@ -46,6 +48,8 @@ LEADS: dict[MessageKind, str] = {
     MessageKind.session_cancelled: _("Hello %(name)s, we are sorry: this meeting is cancelled."),
     MessageKind.session_moved: _("Hello %(name)s, this meeting has a new time."),
     MessageKind.session_restored: _("Hello %(name)s, this meeting takes place after all."),
+    MessageKind.slot_approved: _("Hello %(name)s, your visit slot is approved: participants can sign up now."),
+    MessageKind.slot_declined: _("Hello %(name)s, your visit slot was declined. Reason: %(reason)s"),
 }
 
 WHEN = _("When: %(day)s, %(starts)s to %(ends)s")
@@ -74,6 +78,7 @@ class MessageData:
     place: str
     manage_url: str
     waitlist_position: int | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,7 @@ def render(data: MessageData) -> RenderedMessage:
         text = catalog.gettext(message)
         return text % values if values else text
 
-    values = {"title": data.title, "name": data.name, "position": data.waitlist_position or "?"}
+    values = {"title": data.title, "name": data.name, "position": data.waitlist_position or "?", "reason": data.reason}
     day = local_day(data.starts_at, data.timezone, lang)
     starts = local_time(data.starts_at, data.timezone, lang)
     ends = local_time(data.ends_at, data.timezone, lang)
@@ -107,8 +112,8 @@ def render(data: MessageData) -> RenderedMessage:
         "lead": t(LEADS[data.kind], **values),
         "when": t(WHEN, day=day, starts=starts, ends=ends),
         "where": t(WHERE, place=data.place) if data.place else "",
-        "link": t(LINK, url=data.manage_url),
-        "please_cancel": t(PLEASE_CANCEL) if data.kind not in (MessageKind.session_cancelled,) else "",
+        "link": data.manage_url if data.kind in FOR_HOSTS else t(LINK, url=data.manage_url),
+        "please_cancel": t(PLEASE_CANCEL) if data.kind not in (MessageKind.session_cancelled, *FOR_HOSTS) else "",
         "show_code": t(SHOW_CODE) if data.kind in (MessageKind.confirmed, MessageKind.promoted) else "",
     }
     subject = t(SUBJECTS[data.kind], **values)

@@ -20,6 +20,8 @@ from scheduling.events import (
     RegistrationEventKind,
     SessionEvent,
     SessionEventKind,
+    SlotEvent,
+    SlotEventKind,
     subscribe,
 )
 from scheduling.services._common import as_utc, utcnow
@@ -42,6 +44,7 @@ async def add_message(
     registration_id: int | None,
     session_id: int | None,
     not_before: datetime | None = None,
+    staff_user_id: int | None = None,
 ) -> int | None:
     """Insert one outbox row unless one with the same key exists; returns its id if new."""
     if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key):
@@ -54,6 +57,7 @@ async def add_message(
             registration_id=registration_id,
             session_id=session_id,
             not_before=not_before or now,
+            staff_user_id=staff_user_id,
             created_at=now,
         )
     ).returning(OutboxMessage.id)
@@ -157,9 +161,30 @@ async def on_session(event: SessionEvent) -> None:
                 await _schedule_reminders(row["id"], sid, event.starts_at)
 
 
-async def on_event(event: SessionEvent | RegistrationEvent) -> None:
+async def on_slot(event: SlotEvent) -> None:
+    """Tell every host of the employer that a coordinator decided on their slot."""
+    from app.auth.tables import StaffUser
+
+    kind = MessageKind.slot_approved if event.kind is SlotEventKind.approved else MessageKind.slot_declined
+    hosts = await StaffUser.select(StaffUser.id).where(
+        StaffUser.role == "host", StaffUser.employer_id == event.employer_id, StaffUser.active.eq(True)
+    )
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    for host in hosts:
+        await add_message(
+            kind,
+            dedupe_key=f"{kind.value}:{event.activity_id}:{host['id']}:{stamp}",
+            registration_id=None,
+            session_id=event.session_id,
+            staff_user_id=host["id"],
+        )
+
+
+async def on_event(event: SessionEvent | RegistrationEvent | SlotEvent) -> None:
     if isinstance(event, RegistrationEvent):
         await on_registration(event)
+    elif isinstance(event, SlotEvent):
+        await on_slot(event)
     else:
         await on_session(event)
 

@@ -139,6 +139,44 @@ async def load_recipient(row: dict[str, Any], channels: Channels) -> Recipient |
     return Recipient(found["id"], found["phone"], found["email"], data, place)
 
 
+async def load_host_recipient(row: dict[str, Any], channels: Channels) -> Recipient | None:
+    """A host (staff account) told about their company-visit slot; e-mail only."""
+    from app.auth.tables import StaffUser
+    from scheduling.tables import Session, VisitSlot
+
+    host = await StaffUser.select(StaffUser.name, StaffUser.email).where(StaffUser.id == row["staff_user_id"]).first()
+    slot_activity: Any = Session.activity
+    session = (
+        await Session.select(
+            Session.activity,
+            Session.starts_at,
+            Session.ends_at,
+            slot_activity.title.as_alias("title"),
+            slot_activity.timezone.as_alias("timezone"),
+            slot_activity.venue.name.as_alias("venue_name"),
+        )
+        .where(Session.id == row["session_id"])
+        .output(load_json=True)
+        .first()
+    )
+    if host is None or session is None:
+        return None
+    slot = await VisitSlot.select(VisitSlot.decline_reason).where(VisitSlot.activity == session["activity"]).first()
+    data = MessageData(
+        kind=MessageKind(row["kind"]),
+        language=channels.default_language,
+        name=host["name"] or host["email"],
+        title=pick_text(session["title"] or {}, channels.default_language, ["en"]),
+        starts_at=as_utc(session["starts_at"]),
+        ends_at=as_utc(session["ends_at"]),
+        timezone=session["timezone"],
+        place=session["venue_name"] or "",
+        manage_url=f"{channels.base_url}/host",
+        reason=(slot or {}).get("decline_reason") or "",
+    )
+    return Recipient(registration_id=0, phone=None, email=host["email"], data=data, location=data.place)
+
+
 def choose_channel(recipient: Recipient, channels: Channels) -> str:
     """E-mail when the person gave one (room for the calendar and the code), else SMS, else the log."""
     if recipient.email and channels.smtp_url:
@@ -226,7 +264,12 @@ async def deliver(message_id: int, channels: Channels, now: datetime | None = No
     row = await claim(message_id, now)
     if row is None:
         return "nothing-to-do"
-    recipient = await load_recipient(row, channels) if row["registration_id"] else None
+    if row["registration_id"]:
+        recipient = await load_recipient(row, channels)
+    elif row.get("staff_user_id"):
+        recipient = await load_host_recipient(row, channels)
+    else:
+        recipient = None
     if recipient is None:
         await _finish(row, {OutboxMessage.status: "skipped", OutboxMessage.last_error: "the registration is gone"})
         return "skipped"

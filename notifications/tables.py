@@ -12,6 +12,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
     kind = Varchar(length=40, index=True)
     registration_id = Integer(null=True, default=None, index=True)
     session_id = Integer(null=True, default=None, index=True)
+    staff_user_id = Integer(null=True, default=None)  # for messages to hosts (no registration)
     status = Varchar(length=20, default="pending", index=True)  # pending, sending, sent, failed, skipped
     not_before = Timestamptz(index=True)
     attempts = Integer(default=0)

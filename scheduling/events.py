@@ -46,7 +46,23 @@ class RegistrationEvent:
     actor: str = "participant"
 
 
-Event = SessionEvent | RegistrationEvent
+class SlotEventKind(StrEnum):
+    approved = "slot_approved"
+    declined = "slot_declined"
+
+
+@dataclass(frozen=True, slots=True)
+class SlotEvent:
+    """A coordinator decided on a host's company-visit slot."""
+
+    kind: SlotEventKind
+    activity_id: int
+    employer_id: int
+    session_id: int | None
+    reason: str = ""
+
+
+Event = SessionEvent | RegistrationEvent | SlotEvent
 Subscriber = Callable[[Event], Awaitable[None]]
 _subscribers: list[Subscriber] = []
 

@@ -127,6 +127,10 @@ DE: Translations = {
     "Next 7 days": "Nächste 7 Tage",
     "Sessions in the next 7 days": "Termine in den nächsten 7 Tagen",
     "Company visits waiting for approval": "Betriebsbesuche, die auf Bestätigung warten",
+    "Visit slot approved: %(title)s": "Besuchstermin bestätigt: %(title)s",
+    "Visit slot declined: %(title)s": "Besuchstermin abgelehnt: %(title)s",
+    "Hello %(name)s, your visit slot is approved: participants can sign up now.": "Hallo %(name)s, Ihr Besuchstermin ist bestätigt: Teilnehmende können sich jetzt anmelden.",
+    "Hello %(name)s, your visit slot was declined. Reason: %(reason)s": "Hallo %(name)s, Ihr Besuchstermin wurde abgelehnt. Grund: %(reason)s",
 }
 
 AR: Translations = {

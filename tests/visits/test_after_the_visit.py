@@ -91,3 +91,27 @@ async def test_the_personal_page_has_an_interest_button_for_company_visits(clien
     )
     assert response.status_code == 303
     assert (await client.get(f"/api/v1/registrations/{amina['token']}/interest")).json() == {"interested": True}
+
+
+async def test_hosts_are_told_when_their_slot_is_approved_or_declined(client: Client) -> None:
+    from notifications.sending import deliver
+    from notifications.tables import OutboxMessage
+    from tests.notifications.helpers import channels, smtp_server
+
+    site = await a_site(client)
+    approved = await propose(client, site)
+    await approve(client, site, approved["id"])
+    declined = await propose(client, site)
+    await client.post(
+        f"/api/v1/slots/{declined['id']}/decline",
+        json={"reason": "Bitte einen Termin im Mai"},
+        headers=site.coordinator.headers,
+    )
+    rows = await OutboxMessage.select().where(OutboxMessage.kind.like("slot_%")).order_by(OutboxMessage.id)
+    assert [row["kind"] for row in rows] == ["slot_approved", "slot_declined"]
+    for url, inbox in smtp_server():
+        for row in rows:
+            assert await deliver(row["id"], channels(smtp_url=url)) == "sent"
+        subjects = [m["Subject"] for m in inbox.messages]
+        assert subjects[0].startswith("Besuchstermin bestätigt") or subjects[0].startswith("Visit slot approved")
+        assert "Bitte einen Termin im Mai" in inbox.messages[1].get_body(preferencelist=("plain",)).get_content()

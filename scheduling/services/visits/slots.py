@@ -18,6 +18,7 @@ from msgspec import UNSET
 
 from app.database import write_transaction
 from scheduling.errors import InvalidActivity
+from scheduling.events import SlotEvent, SlotEventKind, publish
 from scheduling.kinds import ActivityKind, ActivityStatus
 from scheduling.recurrence import parse_local_start, parse_timezone, to_utc
 from scheduling.schemas import ActivityCreate, ActivityUpdate, EmployerOut, VenueIn
@@ -258,6 +259,8 @@ async def _decide(slot_id: int, actor: VisitActor, status: ActivityStatus, reaso
             VisitSlot.updated_at: now,
         }
     ).where(VisitSlot.activity == slot_id)
+    kind = SlotEventKind.approved if status is ActivityStatus.published else SlotEventKind.declined
+    await publish(SlotEvent(kind, slot_id, row["employer"], session["id"] if session else None, reason))
 
 
 async def approve_slot(slot_id: int, actor: VisitActor, *, now: datetime | None = None) -> SlotOut:
