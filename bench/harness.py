@@ -94,8 +94,8 @@ def _stop_group(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 @contextmanager
 def background(
     cmd: list[str], *, env: Mapping[str, str] | None = None, ready: Callable[[], bool], what: str, timeout: float = 30.0
-) -> Iterator[None]:
-    """Run ``cmd`` for the duration of the block; ``ready()`` is polled until it says yes."""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``cmd`` for the duration of the block; ``ready()`` is polled until it says yes. Yields the process."""
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             cmd,
@@ -117,7 +117,7 @@ def background(
                     dump_tail(log)
                     raise RuntimeError(f"{what} was not ready within {timeout:.0f} s")
                 time.sleep(0.1)
-            yield
+            yield proc
         finally:
             with shielded():
                 _stop_group(proc)
