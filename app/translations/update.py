@@ -12,13 +12,13 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from app.translations.pages_de_ar import AR, DE
+from app.translations.pages import all_pages
 
 HERE = Path(__file__).parent
-PAGES = {"de": DE, "ar": AR}
 
 
 def main() -> None:
+    pages = all_pages()
     with (HERE / "messages.pot").open("rb") as handle:
         template = read_po(handle)
     for po_path in sorted(HERE.glob("*/LC_MESSAGES/messages.po")):
@@ -26,7 +26,7 @@ def main() -> None:
         with po_path.open("rb") as handle:
             catalog: Catalog = read_po(handle, locale="fa_AF" if lang == "prs" else lang)
         catalog.update(template, no_fuzzy_matching=True)
-        for source, translated in PAGES.get(lang, {}).items():
+        for source, translated in pages.get(lang, {}).items():
             if isinstance(translated, tuple) and len(translated) < catalog.num_plurals:
                 translated = translated + (translated[-1],) * (catalog.num_plurals - len(translated))
             message = catalog.get(source if isinstance(source, str) else source[0])
