@@ -19,6 +19,7 @@ from app.logging import get_logger
 from app.privacy.jobs import retention_job
 from app.redis_client import redis_url
 from app.settings import get_settings
+from checkin.jobs import mark_no_shows_job
 from notifications.outbox import subscribe_to_scheduling
 from notifications.sending import Channels
 from notifications.worker import WorkerSettings
@@ -59,6 +60,7 @@ def build_worker() -> Worker:
         cron(purge_sessions_job, minute={7}, unique=True, run_at_startup=False),
         cron(extend_sessions_job, hour={2}, minute={17}, unique=True, run_at_startup=True),
         cron(retention_job, hour={3}, minute={37}, unique=True, run_at_startup=False),
+        cron(mark_no_shows_job, minute={23}, unique=True, run_at_startup=True),
     ]
     return create_worker(
         cast(Any, WorkerSettings),

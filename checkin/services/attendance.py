@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.database import write_transaction
 from checkin.errors import SessionStateRefused
@@ -11,7 +11,10 @@ from checkin.outcomes import CheckinMethod
 from checkin.services._common import as_utc, session_row, utcnow
 from checkin.tables import Attendance, NoShow, WalkInCount
 from scheduling.kinds import RegistrationStatus, SessionStatus
-from scheduling.tables import Registration
+from scheduling.tables import Registration, Session
+
+NO_SHOW_GRACE = timedelta(minutes=30)  # late check-ins right after the end still count as present
+NO_SHOW_LOOKBACK = timedelta(days=14)  # how far back the job looks for sessions it has not marked yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +117,21 @@ async def mark_no_shows(session_id: int, *, now: datetime | None = None) -> int:
         if missing:
             await NoShow.insert(*missing).on_conflict(action="DO NOTHING")
         return await NoShow.count().where(NoShow.session == session_id)
+
+
+async def mark_due_no_shows(*, now: datetime | None = None) -> int:
+    """Mark no-shows of every session that ended between two weeks and half an hour ago (the job's work).
+
+    Cancelled sessions are skipped; sessions already marked are marked again harmlessly.
+    Returns how many sessions were looked at.
+    """
+    now = now or utcnow()
+    due = await Session.select(Session.id).where(
+        Session.ends_at >= now - NO_SHOW_LOOKBACK,
+        Session.ends_at <= now - NO_SHOW_GRACE,
+        Session.status == SessionStatus.scheduled.value,
+        Session.confirmed_count > 0,
+    )
+    for row in due:
+        await mark_no_shows(row["id"], now=now)
+    return len(due)

@@ -77,3 +77,30 @@ async def test_no_shows_are_marked_only_once_the_session_is_over(client: Client)
     assert late.json()["result"] == "ok"
     assert (await services.attendance(door.session_id)).no_shows == 0
     assert await Attendance.count() == 2
+
+
+async def test_the_hourly_job_marks_no_shows_of_sessions_that_ended(client: Client) -> None:
+    door = await a_door(client)
+    came, missed = await register(client, door.session_id, 1), await register(client, door.session_id, 2)
+    later = await register(client, int(door.sessions[1]["id"]), 3)
+    await scan(client, door.facilitator, qr(came["id"]), session_id=door.session_id)
+    during = datetime(2027, 10, 7, 12, 0, tzinfo=UTC)
+    await services.mark_due_no_shows(now=during)
+    assert (await services.attendance(door.session_id)).no_shows == 0  # not before the session is over
+    evening = datetime(2027, 10, 7, 20, 0, tzinfo=UTC)
+    assert await services.mark_due_no_shows(now=evening) == 1
+    assert await services.mark_due_no_shows(now=evening) == 1  # running it twice marks nobody twice
+    summary = await services.attendance(door.session_id)
+    assert [(p.registration_id, p.no_show) for p in summary.people] == [(came["id"], False), (missed["id"], True)]
+    assert (await services.attendance(int(door.sessions[1]["id"]))).no_shows == 0  # next week's is not over
+    assert later["status"] == "confirmed"
+
+
+async def test_the_job_leaves_cancelled_sessions_alone(client: Client) -> None:
+    door = await a_door(client)
+    await register(client, door.session_id, 1)
+    response = await client.patch(
+        f"/api/v1/sessions/{door.session_id}", json={"status": "cancelled"}, headers=door.coordinator.headers
+    )
+    assert response.status_code == 200, response.text
+    assert await services.mark_due_no_shows(now=datetime(2027, 10, 7, 20, 0, tzinfo=UTC)) == 0
