@@ -49,6 +49,10 @@ LANGUAGES: dict[str, Language] = {
 }
 
 
+# Browser tags that name one of our languages by another code: Kurmanji's ISO 639-3 code is "kmr", ours "ku".
+ALIASES = {"kmr": "ku"}
+
+
 def is_supported(code: str | None) -> bool:
     return code is not None and code in LANGUAGES
 
@@ -85,7 +89,7 @@ def parse_accept_language(header: str | None) -> list[str]:
     codes: list[str] = []
     for _, _, tag in sorted(weighted):
         primary = tag.split("-")[0]
-        code = "prs" if tag in ("fa-af", "prs") else primary
+        code = "prs" if tag in ("fa-af", "prs") else ALIASES.get(primary, primary)
         if code not in codes:
             codes.append(code)
     return codes

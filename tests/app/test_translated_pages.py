@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from httpx import AsyncClient as Client
 
-from app.i18n import translations
+from app.i18n import choose_language, parse_accept_language, translations
 from notifications.kinds import MessageKind
 from notifications.messages import MessageData, render
 from tests.factories import make_account
@@ -127,3 +127,9 @@ def test_messages_for_hosts_are_not_left_in_german(lang: str) -> None:
     )
     assert "Besuchstermin" not in message.subject and "Besuchstermin" not in message.text
     assert "Visit slot" not in message.subject
+
+
+def test_a_browser_set_to_kurmanji_by_its_iso_639_3_code_gets_kurmanji() -> None:
+    assert parse_accept_language("kmr-TR,tr;q=0.8") == ["ku", "tr"]
+    assert choose_language(None, None, "kmr", "de") == "ku"
+    assert choose_language(None, None, "ckb-IQ,ar;q=0.5", "de") == "ar", "Sorani is not Kurmanji"
