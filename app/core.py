@@ -33,6 +33,8 @@ from app.errors import (
     internal_error_handler,
     scheduling_error_handler,
 )
+from app.funder.controllers import FunderProfileController, FunderReportController
+from app.funder.pages import FunderPages
 from app.health import HealthController
 from app.host_pages import HostPages
 from app.logging import configure_logging
@@ -108,6 +110,9 @@ def _configure_routes(app_config: AppConfig) -> None:
             OutboxController,
             MyDataController,
             StaffPrivacyController,
+            FunderProfileController,
+            FunderReportController,
+            FunderPages,
             CheckinController,
             SessionDoorController,
             ReportController,

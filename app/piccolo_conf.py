@@ -14,5 +14,6 @@ APP_REGISTRY = AppRegistry(
         "notifications.piccolo_app",
         "checkin.piccolo_app",
         "app.privacy.piccolo_app",
+        "app.funder.piccolo_app",
     ]
 )

@@ -67,6 +67,8 @@ class Settings:
     login_rate_limit: RateLimit
     log_level: str = "INFO"
     retention_months: int = 24
+    funder_profile_file: Path | None = None  # None: the shipped ESF Plus field list
+    data_keys: tuple[str, ...] = ()  # Fernet keys for encrypted columns; empty: derived from secret_key
 
     @property
     def embedded_redis(self) -> bool:
@@ -217,7 +219,41 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         login_rate_limit=parse_rate_limit(_get(env, "LOGIN_RATE_LIMIT") or "10/hour", "LOGIN_RATE_LIMIT"),
         log_level=log_level,
         retention_months=_parse_months(_get(env, "RETENTION_MONTHS") or "24"),
+        funder_profile_file=_parse_funder_profile_file(_get(env, "FUNDER_PROFILE_FILE")),
+        data_keys=_parse_data_keys(_get(env, "DATA_KEYS")),
     )
+
+
+def _parse_funder_profile_file(value: str | None) -> Path | None:
+    """A programme's own field list for the funder profile, checked now so a mistake stops the start."""
+    if value is None:
+        return None
+    from app.funder.definition import ProfileDefinitionError, load_definition
+
+    path = Path(value).expanduser().resolve()
+    try:
+        load_definition(path)
+    except ProfileDefinitionError as exc:
+        raise SettingsError(f"{PREFIX}FUNDER_PROFILE_FILE: {exc}") from exc
+    return path
+
+
+def _parse_data_keys(value: str | None) -> tuple[str, ...]:
+    """Comma-separated Fernet keys: the first encrypts, all decrypt (key rotation)."""
+    if value is None:
+        return ()
+    from cryptography.fernet import Fernet
+
+    keys = tuple(part.strip() for part in value.split(",") if part.strip())
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{PREFIX}DATA_KEYS: key {number} is not a Fernet key (32 url-safe base64-encoded bytes); make "
+                "one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from exc
+    return keys
 
 
 def _parse_months(value: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Max
 
 from app.database import write_transaction
+from app.funder.erasure import erase_profile, export_profile
 from app.privacy.tables import AuditEntry, Erasure
 from checkin.tables import Attendance
 from notifications.tables import OutboxMessage
@@ -98,6 +99,7 @@ async def export_participant(participant_id: int) -> dict[str, Any]:
         "history": history,
         "attendance": attendance,
         "messages": messages,
+        "funder_profile": await export_profile(participant_id),
         "exported_at": utcnow(),
     }
 
@@ -143,6 +145,7 @@ async def erase_participant(participant_id: int, *, reason: str, by_user_id: int
         await OutboxMessage.update({OutboxMessage.status: "skipped", OutboxMessage.last_error: "erased"}).where(
             OutboxMessage.registration_id.is_in(ids), OutboxMessage.status.is_in(["pending", "sending"])
         )
+        await erase_profile(participant_id)  # folded into anonymous counts, then deleted
         await Erasure.insert(Erasure(participant_id=participant_id, at=now, reason=reason, by_user_id=by_user_id))
     return len(registrations)
 
