@@ -31,6 +31,7 @@ from app.errors import (
     database_error_handler,
     http_exception_handler,
     internal_error_handler,
+    out_of_range_handler,
     scheduling_error_handler,
 )
 from app.funder.controllers import FunderProfileController, FunderReportController
@@ -162,6 +163,8 @@ def _configure_errors(app_config: AppConfig) -> None:
         sqlite3.OperationalError: database_error_handler,
         asyncpg.PostgresError: database_error_handler,
         asyncpg.InterfaceError: database_error_handler,
+        OverflowError: out_of_range_handler,
+        ConnectionError: database_error_handler,
         Exception: internal_error_handler,
     }
     app_config.exception_handlers.update(handlers)

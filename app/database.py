@@ -173,3 +173,23 @@ __all__ = [
     "ping",
     "write_transaction",
 ]
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """Whether a database error means "the connection to the server went away" (retryable).
+
+    The server terminated our backend, a restart is under way, or the socket broke; the
+    transaction was rolled back by the server, so the request may simply be sent again.
+    """
+    import asyncpg
+
+    if isinstance(
+        error,
+        asyncpg.ConnectionDoesNotExistError
+        | asyncpg.AdminShutdownError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.ConnectionFailureError
+        | ConnectionError,
+    ):
+        return True
+    return isinstance(error, asyncpg.InterfaceError) and "connection is closed" in str(error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect
@@ -23,6 +24,7 @@ from app.auth.errors import (
     UserExists,
 )
 from app.auth.invitations import InvitationExpired, InvitationNotFound, InvitationUsed
+from app.database import is_connection_lost
 from app.logging import get_logger, redact_path
 from checkin.errors import CheckinError
 from scheduling.errors import (
@@ -91,8 +93,44 @@ def _scheduling_status(exc: SchedulingError) -> int:
     return 400
 
 
+OUT_OF_RANGE = "A number in the request is too large. Please check the ids and numbers you sent."
+
+
+def _is_out_of_range(exc: Exception) -> bool:
+    """An integer the database cannot hold (SQLite: OverflowError; asyncpg: a DataError naming the range)."""
+    if isinstance(exc, OverflowError):
+        return True
+    if isinstance(exc, asyncpg.NumericValueOutOfRangeError):
+        return True
+    return isinstance(exc, asyncpg.DataError) and "out of int" in str(exc)
+
+
+def _client_error(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    if _wants_html(request):
+        from app.pages import render
+
+        return render(request, "error.html", status_code=status, error_status=status, detail=detail)
+    return json_error(status, detail)
+
+
+def out_of_range_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A fuzzed or mistyped huge id is the client's mistake, not ours."""
+    if _is_out_of_range(exc):
+        return _client_error(request, 400, OUT_OF_RANGE)
+    return internal_error_handler(request, exc)
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Lock contention is a retryable 503; anything else is logged as a server error."""
+    """Contention and a lost connection are a retryable 503; a number out of range a 400; else a logged 500."""
+    if _is_out_of_range(exc):
+        return _client_error(request, 400, OUT_OF_RANGE)
+    if is_connection_lost(exc):
+        log.warning("database_connection_lost", path=redact_path(request.url.path), error_type=type(exc).__name__)
+        return json_error(
+            503,
+            "We lost the connection to our database for a moment. Please try again.",
+            headers={"Retry-After": str(Busy.retry_after)},
+        )
     if is_contention(exc):
         return json_error(
             503,

@@ -79,10 +79,13 @@ async def session_row(session_id: int) -> dict[str, Any]:
 
 
 async def may_check_in(operator: Operator, session_id: int) -> bool:
-    """Coordinators and admins anywhere; facilitators at sessions of the activities they run."""
+    """Coordinators and admins anywhere; facilitators at sessions of the activities they run.
+
+    :class:`SessionNotFound` for a session that does not exist, whoever asks.
+    """
+    session = await session_row(session_id)
     if operator.any_session:
         return True
-    session = await session_row(session_id)
     return await ActivityFacilitator.exists().where(
         ActivityFacilitator.activity == session["activity"], ActivityFacilitator.user_id == operator.user_id
     )
