@@ -45,7 +45,12 @@ from app.privacy.controllers import MyDataController, StaffPrivacyController
 from app.redis_client import close_redis
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
-from checkin.controllers import CheckinController, ReportController, SessionDoorController
+from checkin.controllers import (
+    ActivityAttendanceController,
+    CheckinController,
+    ReportController,
+    SessionDoorController,
+)
 from checkin.errors import CheckinError
 from notifications.controllers import OutboxController
 from notifications.outbox import subscribe_to_scheduling
@@ -117,6 +122,7 @@ def _configure_routes(app_config: AppConfig) -> None:
             CheckinController,
             SessionDoorController,
             ReportController,
+            ActivityAttendanceController,
             EmployerSlotController,
             SlotController,
             VisitInterestController,

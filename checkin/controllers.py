@@ -5,13 +5,14 @@ Thin: parse, call a service, answer. ``CheckinError`` becomes a 4xx in ``app.err
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.auth.guards import require_coordinator, require_role, require_staff, require_user
 from app.auth.roles import Role
@@ -27,12 +28,21 @@ from checkin.schemas import (
     CheckinOut,
     HeadCountIn,
     HeadCountOut,
+    KindCountsOut,
     NoShowsOut,
+    PeopleReportOut,
+    PersonAttendanceOut,
     PersonOut,
+    SeriesAttendanceOut,
+    SeriesPersonOut,
+    SeriesSessionOut,
     UndoOut,
     WalkInIn,
+    WeeklyReportOut,
+    WeekOut,
 )
 from scheduling.controllers import From, To, parse_instant
+from scheduling.kinds import ActivityKind
 
 AnyRequest = Request[Any, Any, Any]
 require_door_staff = require_role(Role.facilitator, Role.coordinator)
@@ -169,7 +179,82 @@ class SessionDoorController(Controller):
         )
 
 
+class ActivityAttendanceController(Controller):
+    path = "/api/v1/activities/{activity_id:int}/attendance"
+    tags = ["reports"]
+    guards = [require_staff]
+
+    @get(operation_id="activityAttendance")
+    async def series(
+        self, request: AnyRequest, activity_id: FromPath[int], start: From = None, end: To = None
+    ) -> SeriesAttendanceOut:
+        """Attendance across a series: people by sessions, one mark per cell, a rate per person.
+
+        Marks: present, no_show, upcoming, waitlisted, excused (the person cancelled), cancelled
+        (the session was cancelled), not_registered. Sessions starting in ``[from, to)``; ``to``
+        defaults to a week from now, ``from`` to the first session; at most the last 52 sessions.
+        Facilitators see only the activities they run (403 otherwise).
+        """
+        summary = await services.series_attendance(
+            activity_id,
+            by=operator(request),
+            start=parse_instant(start, "from"),
+            end=parse_instant(end, "to"),
+            language=get_settings().default_language,
+        )
+        return series_out(summary)
+
+
+def series_out(summary: services.SeriesAttendance) -> SeriesAttendanceOut:
+    return SeriesAttendanceOut(
+        activity_id=summary.activity_id,
+        title=summary.title,
+        kind=summary.kind,
+        timezone=summary.timezone,
+        start=summary.start,
+        end=summary.end,
+        sessions=[
+            SeriesSessionOut(
+                id=s.id, starts_at=s.starts_at, date=s.local_date, time=s.local_time, status=s.status, present=s.present
+            )
+            for s in summary.sessions
+        ],
+        omitted_sessions=summary.omitted_sessions,
+        people=[
+            SeriesPersonOut(
+                participant_id=p.participant_id,
+                name=p.name,
+                language=p.language,
+                marks=p.marks,
+                present=p.present,
+                no_shows=p.no_shows,
+                excused=p.excused,
+                rate=p.rate,
+            )
+            for p in summary.people
+        ],
+    )
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DEFAULT_REPORT_WEEKS = 12
+ReportKind = Annotated[ActivityKind | None, QueryParameter(description="Only this kind of activity")]
+
+
+def report_period(start: str | None, end: str | None) -> services.Period:
+    """``[from, to)``; ``to`` defaults to now and ``from`` to twelve weeks before ``to``."""
+    until = parse_instant(end, "to") or datetime.now(UTC)
+    begin = parse_instant(start, "from") or until - timedelta(weeks=DEFAULT_REPORT_WEEKS)
+    return services.Period.checked(begin, until)
+
+
+def period_filename(stem: str, period: services.Period) -> str:
+    zone = ZoneInfo(get_settings().timezone)
+    return f"{stem}-{period.start.astimezone(zone):%Y-%m-%d}-{period.end.astimezone(zone):%Y-%m-%d}"
+
+
+def kind_counts_out(counts: services.KindCounts) -> KindCountsOut:
+    return KindCountsOut(**asdict(counts))
 
 
 class ReportController(Controller):
@@ -198,6 +283,67 @@ class ReportController(Controller):
             services.report_xlsx(rows),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
+        )
+
+    @get("/attendance/people", operation_id="peopleAttendanceReport")
+    async def people(self, start: From = None, end: To = None) -> PeopleReportOut:
+        """Attendance per person over ``[from, to)`` across all activities (default: the last 12 weeks)."""
+        period = report_period(start, end)
+        rows = await services.people_report(period)
+        return PeopleReportOut(
+            start=period.start, end=period.end, people=[PersonAttendanceOut(**asdict(row)) for row in rows]
+        )
+
+    @get("/attendance/people.csv", operation_id="peopleAttendanceReportCsv", media_type="text/csv; charset=utf-8")
+    async def people_csv(self, start: From = None, end: To = None) -> Response[str]:
+        """Attendance per person as CSV (the same columns as the JSON)."""
+        period = report_period(start, end)
+        rows = await services.people_report(period)
+        return Response(
+            services.table_csv(services.PEOPLE_COLUMNS, rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{period_filename("people", period)}.csv"'},
+        )
+
+    @get("/attendance/people.xlsx", operation_id="peopleAttendanceReportXlsx", media_type=XLSX)
+    async def people_xlsx(self, start: From = None, end: To = None) -> Response[bytes]:
+        """Attendance per person as an Excel workbook."""
+        period = report_period(start, end)
+        rows = await services.people_report(period)
+        return Response(
+            services.table_xlsx(services.PEOPLE_COLUMNS, rows, title="People"),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{period_filename("people", period)}.xlsx"'},
+        )
+
+    @get("/attendance/weekly", operation_id="weeklyAttendanceReport")
+    async def weekly(self, start: From = None, end: To = None, kind: ReportKind = None) -> WeeklyReportOut:
+        """Per week (Monday to Sunday, local dates): registered, attended and walk-ins, also by activity kind."""
+        period = report_period(start, end)
+        settings = get_settings()
+        weekly = await services.weekly_attendance(
+            period,
+            timezone=settings.timezone,
+            language=settings.default_language,
+            kind=kind.value if kind else None,
+        )
+        return WeeklyReportOut(
+            start=period.start,
+            end=period.end,
+            kind=weekly.kind,
+            weeks=[
+                WeekOut(
+                    week=week.label,
+                    starts_on=week.starts_on.isoformat(),
+                    sessions=week.sessions,
+                    registered=week.registered,
+                    attended=week.attended,
+                    walk_ins=week.walk_ins,
+                    by_kind={name: kind_counts_out(c) for name, c in week.by_kind.items()},
+                )
+                for week in weekly.weeks
+            ],
+            totals={name: kind_counts_out(c) for name, c in weekly.totals.items()},
         )
 
 

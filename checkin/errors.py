@@ -4,6 +4,7 @@ CheckinError                 ``status_code`` is the HTTP answer, ``field`` names
  ├── InvalidCheckin          bad input, e.g. a short code without a session (400)
  ├── NotYourSession          a facilitator who does not run this activity (403)
  ├── SessionNotFound         no such session (404)
+ ├── ActivityNotFound        no such activity (404)
  ├── NothingToUndo           no check-in of yours to take back (409)
  ├── SessionStateRefused     not in this state of the session, e.g. no-shows before it ended (409)
  └── NoSeatForWalkIn         the session is full; a walk-in cannot be admitted (409)
@@ -30,6 +31,10 @@ class NotYourSession(CheckinError):
 
 
 class SessionNotFound(CheckinError):
+    status_code = 404
+
+
+class ActivityNotFound(CheckinError):
     status_code = 404
 
 

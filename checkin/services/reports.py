@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions import Count
 
-from checkin.errors import InvalidCheckin
 from checkin.outcomes import CheckinMethod
 from checkin.services._common import as_utc
+from checkin.services.period import Period
 from checkin.tables import Attendance, NoShow, WalkInCount
 from scheduling.kinds import ActivityStatus, RegistrationStatus
 from scheduling.languages import pick_text
@@ -50,8 +50,7 @@ REPORT_COLUMNS = [field.name for field in fields(ReportRow)]
 
 async def attendance_report(start: datetime, end: datetime, *, language: str) -> list[ReportRow]:
     """Sessions of published activities starting in ``[start, end)``, in time order, with their counts."""
-    if end <= start:
-        raise InvalidCheckin("to", "'to' must be after 'from'.")
+    Period.checked(start, end)
     sessions = (
         await Session.select(
             Session.id,
@@ -144,26 +143,26 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
-def report_csv(rows: list[ReportRow]) -> str:
-    """The report as CSV text with a header row (prefixed with a byte-order mark for Excel)."""
+def table_csv(columns: list[str], rows: list[Any]) -> str:
+    """Dataclass rows as CSV text with a header row (prefixed with a byte-order mark for Excel)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
         writer.writerow([_cell(value) for value in astuple(row)])
     return "\ufeff" + buffer.getvalue()
 
 
-def report_xlsx(rows: list[ReportRow]) -> bytes:
-    """The report as an Excel workbook with the same columns as the CSV."""
+def table_xlsx(columns: list[str], rows: list[Any], *, title: str) -> bytes:
+    """Dataclass rows as an Excel workbook with the same columns as the CSV, numbers typed."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "Attendance"
-    sheet.append(REPORT_COLUMNS)
+    sheet.title = title
+    sheet.append(columns)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
@@ -175,3 +174,13 @@ def report_xlsx(rows: list[ReportRow]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def report_csv(rows: list[ReportRow]) -> str:
+    """The per-session report as CSV."""
+    return table_csv(REPORT_COLUMNS, rows)
+
+
+def report_xlsx(rows: list[ReportRow]) -> bytes:
+    """The per-session report as an Excel workbook."""
+    return table_xlsx(REPORT_COLUMNS, rows, title="Attendance")
