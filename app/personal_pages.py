@@ -17,7 +17,7 @@ from app.formatting import KIND_ICONS, local_day, local_time
 from app.pages import render, request_language
 from app.rate_limit import hit
 from app.settings import get_settings
-from app.signup_form import FIELD_MESSAGES, TOP_MESSAGES, DetailsForm, SignUpForm, field_key
+from app.signup_form import FIELD_MESSAGES, TOP_MESSAGES, DetailsForm, SignUpForm, field_key, form_errors
 from checkin.codes import CheckinKeys, short_code, sign
 from checkin.qr import qr_png, qr_svg
 from scheduling import services
@@ -144,6 +144,9 @@ class PersonalPages(Controller):
             response = await session_page(request, session_id, form=data, top="limited", status_code=429)
             response.headers["Retry-After"] = str(limited)
             return response
+        errors = form_errors(data)
+        if errors:
+            return await session_page(request, session_id, form=data, errors=errors, status_code=400)
         try:
             result = await registrations.sign_up(
                 session_id,

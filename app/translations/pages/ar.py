@@ -48,7 +48,7 @@ PAGES: Translations = {
     "I cannot come – cancel my place": "لا أستطيع الحضور – ألغِ مكاني",
     "My other meetings": "لقاءاتي الأخرى",
     "Waiting list": "قائمة الانتظار",
-    "My details": "بياناتي",
+    "My details": "بيانات التواصل الخاصة بي",
     "Your name": "اسمك",
     "Mobile phone number": "رقم الهاتف المحمول",
     "E-mail": "البريد الإلكتروني",
