@@ -1,4 +1,11 @@
-"""arq jobs: send one outbox row (the doorbell), and sweep the outbox for due and stuck rows."""
+"""arq jobs: send one outbox row (the doorbell), send a block of rows, and sweep the outbox.
+
+The web process rings the doorbell with one ``send_message_job`` per row it wrote, so a
+confirmation leaves at once. Everything else (reminders that became due, retries, rows
+written while Redis was down, claims of a worker that died) reaches a worker through the
+sweep, which queues one ``send_block_job`` per block of ids holding due rows: a batch
+that one job claims row by row and sends over the worker's open SMTP connections.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,24 @@ from typing import Any
 
 from arq import ArqRedis
 
-from notifications.sending import Channels, deliver, due_message_ids
+from notifications.sending import Channels, deliver, deliver_block, due_blocks
 
 SEND_JOB = "send_message_job"
+SEND_BLOCK_JOB = "send_block_job"
 
 
 def job_id(message_id: int, attempts: int, source: str) -> str:
-    """Deterministic, so a row is queued at most once per attempt by each source.
+    """Deterministic, so the doorbell queues a row at most once per attempt.
 
-    The doorbell and the sweep use different ids: a doorbell job that died with its
-    worker must not block the sweep from queueing the row again. Two queued jobs for
-    one row are harmless: only one of them can claim it.
+    Two queued jobs for one row (the doorbell's and a block's) are harmless: only one of
+    them can claim it.
     """
     return f"send:{message_id}:{attempts}:{source}"
+
+
+def block_job_id(block: int) -> str:
+    """One job per block at a time: while it is queued or running, the sweep's offer is dropped by arq."""
+    return f"send-block:{block}"
 
 
 async def enqueue_send(redis: ArqRedis, message_id: int, attempts: int = 0, source: str = "bell") -> None:
@@ -30,9 +42,15 @@ async def send_message_job(ctx: dict[str, Any], message_id: int) -> str:
     return await deliver(message_id, channels)
 
 
+async def send_block_job(ctx: dict[str, Any], block: int) -> dict[str, int]:
+    channels: Channels = ctx["channels"]
+    return await deliver_block(block, channels)
+
+
 async def sweep_outbox_job(ctx: dict[str, Any]) -> int:
-    """Every few seconds: queue what is due (reminders, retries, rows written while Redis was down)."""
-    due = await due_message_ids()
-    for message_id, attempts in due:
-        await enqueue_send(ctx["redis"], message_id, attempts, source="sweep")
-    return len(due)
+    """Every few seconds: queue a block job for every block with due rows. Returns the blocks offered."""
+    blocks = await due_blocks()
+    redis: ArqRedis = ctx["redis"]
+    for block in blocks:
+        await redis.enqueue_job(SEND_BLOCK_JOB, block, _job_id=block_job_id(block))
+    return len(blocks)

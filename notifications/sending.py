@@ -1,48 +1,66 @@
-"""Sending one outbox row, exactly once however often the job runs.
+"""Sending outbox rows, exactly once however often a job runs, and stopping without losing track.
 
-A job first *claims* its row in the database (pending → sending, with a claim time);
-a second run of the same job finds nothing to claim and does nothing. After sending,
-the row becomes ``sent`` only if our claim still holds. A worker killed between send
-and mark leaves a claim that expires after ``CLAIM_TIMEOUT``; the sweep then retries
-it. That window is the only way a message can go out twice, and the message id
-(``Message-ID`` for e-mail, ``id`` for the SMS gateway) lets the far side drop it.
+A job first *claims* its rows in the database (pending → sending, with a claim time and
+``attempts + 1``) in one conditional UPDATE: of any number of concurrent or repeated
+jobs, exactly one gets each row; the others find nothing to claim. After sending, a row
+becomes ``sent`` only if our claim still holds.
+
+Rows are sent one at a time (one outbox row, one message) but claimed and loaded in
+batches: the sweep queues *blocks* of ids (``id // BLOCK_SIZE``) and one job claims the
+due rows of its block, loads all their recipients in one query, and sends them over the
+worker's pooled SMTP connections, recording each outcome right after its send.
+
+Stopping (SIGTERM, a job timeout) cancels a job. A row whose message was not handed to
+the server yet is released (back to pending, its attempt not counted), so it is sent
+later by someone else, once. A message already on the wire is given ``STOP_WAIT_SECONDS``
+to finish, and its outcome is recorded. Only when a worker dies (SIGKILL, power) or a
+send outlives that wait does a claim stay behind; it expires after ``CLAIM_TIMEOUT`` and
+the row is sent again with the same ``Message-ID`` (e-mail) or ``id`` (SMS), so the far
+side can drop the duplicate. See docs/notifications.md.
 """
 
 from __future__ import annotations
 
-import email.utils
+import asyncio
+import contextlib
 import os
-from dataclasses import dataclass
+import time as clock
+from collections import Counter
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from email.message import EmailMessage
 from typing import Any
-from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
-from icalendar import Calendar, Event
-
 from app.database import write_transaction
-from checkin.codes import CheckinKeys, sign
-from checkin.qr import qr_png
-from notifications.kinds import WITH_TICKET, MessageKind
-from notifications.messages import MessageData, RenderedMessage, render
+from notifications.broadcast import render_row
+from notifications.kinds import MessageKind
+from notifications.mail import email_bytes
+from notifications.recipients import Recipient, load_recipients
 from notifications.sms import send_sms
+from notifications.smtp import Handover, SmtpPool
 from notifications.tables import OutboxMessage
-from scheduling.languages import pick_text
-from scheduling.services._common import as_utc, utcnow
-from scheduling.tables import Registration
+from scheduling.services._common import utcnow
 
 # How long a claim protects a row being sent; after that a crashed worker's row is retried.
 CLAIM_TIMEOUT = timedelta(seconds=int(os.environ.get("TREFFPUNKT_OUTBOX_CLAIM_SECONDS", "300")))
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600)
 QUIET_START, QUIET_END = time(21, 0), time(8, 0)
+BLOCK_SIZE = 256  # ids per block job
+CLAIM_BATCH = 64  # rows claimed at a time inside a block
+SWEEP_LIMIT = 20_000  # due rows looked at per sweep (their blocks are queued)
+STOP_WAIT_SECONDS = 3.0  # a message on the wire when its job is cancelled may finish within this
+REMINDER_KINDS = (MessageKind.reminder_day_before, MessageKind.reminder_two_hours)
 
 
 @dataclass(frozen=True, slots=True)
 class Channels:
-    """Where messages go; without SMTP or SMS they are kept in the outbox log only."""
+    """Where messages go; without SMTP or SMS they are kept in the outbox log only.
+
+    ``mailer`` is the worker's pool of open SMTP connections; without it each send
+    opens (and closes) a connection of its own.
+    """
 
     smtp_url: str | None
     sms_url: str | None
@@ -50,37 +68,49 @@ class Channels:
     secret_key: str
     default_language: str = "de"
     sender: str = "Treffpunkt <no-reply@treffpunkt.invalid>"
+    mailer: SmtpPool | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    registration_id: int
-    phone: str | None
-    email: str | None
-    data: MessageData
-    location: str
+def _due(now: datetime) -> Any:
+    return ((OutboxMessage.status == "pending") & (OutboxMessage.not_before <= now)) | (
+        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)
+    )
+
+
+_CLAIMED: dict[Any, Any] = {OutboxMessage.status: "sending", OutboxMessage.attempts: OutboxMessage.attempts + 1}
+_ROW_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.kind,
+    OutboxMessage.registration_id,
+    OutboxMessage.session_id,
+    OutboxMessage.staff_user_id,
+    OutboxMessage.attempts,
+    OutboxMessage.body,
+    OutboxMessage.subject,
+)
 
 
 async def claim(message_id: int, now: datetime) -> dict[str, Any] | None:
-    """Take the row for sending, or ``None`` if it is not due, already sent, or someone else holds it.
-
-    One conditional UPDATE: of two concurrent claims (on either database) only one matches.
-    """
-    due = (OutboxMessage.status == "pending") & (OutboxMessage.not_before <= now)
-    stale = (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)
-    async with write_transaction():
-        rows = (
-            await OutboxMessage.update(
-                {
-                    OutboxMessage.status: "sending",
-                    OutboxMessage.claimed_at: now,
-                    OutboxMessage.attempts: OutboxMessage.attempts + 1,
-                }
-            )
-            .where(OutboxMessage.id == message_id, due | stale)
-            .returning(*OutboxMessage.all_columns())
-        )
+    """Take one row for sending, or ``None`` if it is not due, already sent, or someone else holds it."""
+    rows = await _claim(OutboxMessage.id == message_id, now)
     return rows[0] if rows else None
+
+
+async def _claim(where: Any, now: datetime, limit: int | None = None) -> list[dict[str, Any]]:
+    """One conditional UPDATE (per row atomic on both databases): only due or stale rows match."""
+    if limit is not None:
+        picked = (
+            await OutboxMessage.select(OutboxMessage.id).where(where, _due(now)).order_by(OutboxMessage.id).limit(limit)
+        )
+        if not picked:
+            return []
+        where = OutboxMessage.id.is_in([row["id"] for row in picked])
+    async with write_transaction():
+        return list(
+            await OutboxMessage.update({**_CLAIMED, OutboxMessage.claimed_at: now})
+            .where(where, _due(now))  # checked again: another worker may have claimed meanwhile
+            .returning(*_ROW_COLUMNS)
+        )
 
 
 async def _finish(row: dict[str, Any], changes: dict[Any, Any]) -> bool:
@@ -95,86 +125,33 @@ async def _finish(row: dict[str, Any], changes: dict[Any, Any]) -> bool:
     return bool(done)
 
 
-async def load_recipient(row: dict[str, Any], channels: Channels) -> Recipient | None:
-    activity: Any = Registration.session.activity
-    found = (
-        await Registration.select(
-            Registration.id,
-            Registration.token,
-            Registration.status,
-            Registration.participant.name.as_alias("name"),
-            Registration.participant.phone.as_alias("phone"),
-            Registration.participant.email.as_alias("email"),
-            Registration.participant.language.as_alias("language"),
-            Registration.session.starts_at.as_alias("starts_at"),
-            Registration.session.ends_at.as_alias("ends_at"),
-            activity.title.as_alias("title"),
-            activity.timezone.as_alias("timezone"),
-            activity.languages.as_alias("languages"),
-            activity.venue.name.as_alias("venue_name"),
-            activity.venue.address.as_alias("venue_address"),
+async def _release(rows: Sequence[dict[str, Any]]) -> None:
+    """Give claimed rows back untouched: nothing was sent, so the attempt does not count."""
+    for row in rows:
+        await _finish(
+            row,
+            {
+                OutboxMessage.status: "pending",
+                OutboxMessage.claimed_at: None,
+                OutboxMessage.attempts: OutboxMessage.attempts - 1,
+            },
         )
-        .where(Registration.id == row["registration_id"])
-        .output(load_json=True)
-        .first()
-    )
-    if found is None:
-        return None
-    from scheduling.services.registrations import waitlist_position
-
-    language = found["language"] or channels.default_language
-    place = ", ".join(p for p in (found["venue_name"], found["venue_address"]) if p)
-    data = MessageData(
-        kind=MessageKind(row["kind"]),
-        language=language,
-        name=found["name"],
-        title=pick_text(found["title"] or {}, language, [channels.default_language, "en", *(found["languages"] or [])]),
-        starts_at=as_utc(found["starts_at"]),
-        ends_at=as_utc(found["ends_at"]),
-        timezone=found["timezone"],
-        place=place,
-        manage_url=f"{channels.base_url}/r/{found['token']}",
-        waitlist_position=await waitlist_position(found["id"]),
-    )
-    return Recipient(found["id"], found["phone"], found["email"], data, place)
 
 
-async def load_host_recipient(row: dict[str, Any], channels: Channels) -> Recipient | None:
-    """A host (staff account) told about their company-visit slot; e-mail only."""
-    from app.auth.tables import StaffUser
-    from scheduling.tables import Session, VisitSlot
+async def _run_to_end(work: Coroutine[Any, Any, str]) -> str:
+    """Run ``work``; if we are cancelled meanwhile, let it finish (up to ``STOP_WAIT_SECONDS``) first.
 
-    host = await StaffUser.select(StaffUser.name, StaffUser.email).where(StaffUser.id == row["staff_user_id"]).first()
-    slot_activity: Any = Session.activity
-    session = (
-        await Session.select(
-            Session.activity,
-            Session.starts_at,
-            Session.ends_at,
-            slot_activity.title.as_alias("title"),
-            slot_activity.timezone.as_alias("timezone"),
-            slot_activity.venue.name.as_alias("venue_name"),
-        )
-        .where(Session.id == row["session_id"])
-        .output(load_json=True)
-        .first()
-    )
-    if host is None or session is None:
-        return None
-    slot = await VisitSlot.select(VisitSlot.decline_reason).where(VisitSlot.activity == session["activity"]).first()
-    data = MessageData(
-        kind=MessageKind(row["kind"]),
-        language=channels.default_language,
-        name=host["name"] or host["email"],
-        title=pick_text(session["title"] or {}, channels.default_language, ["en"]),
-        starts_at=as_utc(session["starts_at"]),
-        ends_at=as_utc(session["ends_at"]),
-        timezone=session["timezone"],
-        place=session["venue_name"] or "",
-        manage_url=f"{channels.base_url}/host",
-        reason=(slot or {}).get("decline_reason") or "",
-    )
-    return Recipient(registration_id=0, phone=None, email=host["email"], data=data, location=data.place)
+    ``work`` sends one message and records the outcome: cut off half-way it would leave
+    a message that went out but is not recorded. Past the wait it is cancelled too.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, STOP_WAIT_SECONDS)
+        raise
 
 
 def choose_channel(recipient: Recipient, channels: Channels) -> str:
@@ -183,8 +160,6 @@ def choose_channel(recipient: Recipient, channels: Channels) -> str:
         return "email"
     if recipient.phone and channels.sms_url:
         return "sms"
-    if recipient.email and not channels.sms_url:
-        return "log"
     return "log"
 
 
@@ -197,84 +172,15 @@ def next_sms_time(now: datetime, zone: str) -> datetime | None:
     return datetime.combine(day, QUIET_END, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
-def session_ics(recipient: Recipient, channels: Channels) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//Treffpunkt//Treffpunkt//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    event = Event()
-    host = urlsplit(channels.base_url).hostname or "treffpunkt"
-    event.add("uid", f"registration-{recipient.registration_id}@{host}")
-    event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
-    event.add("summary", recipient.data.title)
-    zone = ZoneInfo(recipient.data.timezone)
-    event.add("dtstart", recipient.data.starts_at.astimezone(zone))
-    event.add("dtend", recipient.data.ends_at.astimezone(zone))
-    if recipient.location:
-        event.add("location", recipient.location)
-    event.add("url", recipient.data.manage_url)
-    calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
-
-
-def build_email(message_id: int, recipient: Recipient, rendered: RenderedMessage, channels: Channels) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = rendered.subject
-    message["From"] = channels.sender
-    message["To"] = recipient.email
-    message["Message-ID"] = f"<outbox-{message_id}@{urlsplit(channels.base_url).hostname or 'treffpunkt'}>"
-    message["Date"] = email.utils.formatdate(localtime=False)
-    message["Content-Language"] = rendered.language
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
-    ticket = recipient.data.kind in WITH_TICKET
-    if ticket and recipient.data.kind is not MessageKind.session_moved:
-        html_part: Any = message.get_payload()[1]  # type: ignore[index]
-        code = sign(recipient.registration_id, CheckinKeys.from_secret(channels.secret_key))
-        html_part.add_related(qr_png(code, box_size=6), maintype="image", subtype="png", cid="<qr>")
-    if ticket:
-        message.add_attachment(
-            session_ics(recipient, channels),
-            maintype="text",
-            subtype="calendar",
-            filename="treffpunkt.ics",
-            params={"method": "PUBLISH"},
-        )
-    return message
-
-
-async def send_email(smtp_url: str, message: EmailMessage) -> None:
-    parts = urlsplit(smtp_url)
-    await aiosmtplib.send(
-        message,
-        hostname=parts.hostname or "localhost",
-        port=parts.port or (465 if parts.scheme == "smtps" else 25),
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        use_tls=parts.scheme == "smtps",
-        start_tls=None,
-        timeout=15,
-    )
-
-
-async def deliver(message_id: int, channels: Channels, now: datetime | None = None) -> str:
-    """Send one outbox row if it is due and nobody else is sending it. Returns what happened."""
-    now = now or utcnow()
-    row = await claim(message_id, now)
-    if row is None:
-        return "nothing-to-do"
-    if row["registration_id"]:
-        recipient = await load_recipient(row, channels)
-    elif row.get("staff_user_id"):
-        recipient = await load_host_recipient(row, channels)
-    else:
-        recipient = None
+async def _send_one(
+    row: dict[str, Any], recipient: Recipient | None, channels: Channels, mailer: SmtpPool | None, now: datetime
+) -> str:
+    """Send one claimed row and record what happened. Returns sent, skipped, deferred, retry or failed."""
     if recipient is None:
         await _finish(row, {OutboxMessage.status: "skipped", OutboxMessage.last_error: "the registration is gone"})
         return "skipped"
     kind = MessageKind(row["kind"])
-    if kind in (MessageKind.reminder_day_before, MessageKind.reminder_two_hours) and recipient.data.starts_at <= now:
+    if kind in REMINDER_KINDS and recipient.data.starts_at <= now:
         await _finish(row, {OutboxMessage.status: "skipped", OutboxMessage.last_error: "the session has begun"})
         return "skipped"
     channel = choose_channel(recipient, channels)
@@ -286,33 +192,36 @@ async def deliver(message_id: int, channels: Channels, now: datetime | None = No
                 {
                     OutboxMessage.status: "pending",
                     OutboxMessage.not_before: later,
+                    OutboxMessage.claimed_at: None,
                     OutboxMessage.attempts: OutboxMessage.attempts - 1,
                 },
             )
             return "deferred"
-    rendered = render(recipient.data)
+    handover = Handover()
     try:
+        rendered = render_row(row, recipient.data)
         if channel == "email":
-            assert channels.smtp_url is not None
-            await send_email(channels.smtp_url, build_email(message_id, recipient, rendered, channels))
+            assert mailer is not None and recipient.email is not None
+            content = email_bytes(
+                row["id"],
+                recipient,
+                rendered,
+                sender=channels.sender,
+                base_url=channels.base_url,
+                secret_key=channels.secret_key,
+            )
+            await mailer.send(_address(channels.sender), [recipient.email], content, handover)
         elif channel == "sms":
             assert channels.sms_url is not None and recipient.phone is not None
-            await send_sms(channels.sms_url, recipient.phone, rendered.sms, message_id)
+            handover.started = True
+            await send_sms(channels.sms_url, recipient.phone, rendered.sms, row["id"])
+    except asyncio.CancelledError:
+        if not handover.started:
+            await _release([row])  # nothing reached the server: someone sends it later, once
+        # else: handed over, fate unknown; the claim stays and expires (the at-least-once window)
+        raise
     except Exception as error:  # any channel failure: retry later, then park as failed
-        attempts = row["attempts"]
-        if attempts >= MAX_ATTEMPTS:
-            await _finish(row, {OutboxMessage.status: "failed", OutboxMessage.last_error: _describe(error)})
-            return "failed"
-        delay = BACKOFF_SECONDS[min(attempts - 1, len(BACKOFF_SECONDS) - 1)]
-        await _finish(
-            row,
-            {
-                OutboxMessage.status: "pending",
-                OutboxMessage.not_before: now + timedelta(seconds=delay),
-                OutboxMessage.last_error: _describe(error),
-            },
-        )
-        return "retry"
+        return await _failed(row, error, now)
     body = rendered.sms if channel == "sms" else rendered.text
     await _finish(
         row,
@@ -329,20 +238,104 @@ async def deliver(message_id: int, channels: Channels, now: datetime | None = No
     return "sent"
 
 
+def _address(sender: str) -> str:
+    import email.utils
+
+    return email.utils.parseaddr(sender)[1] or sender
+
+
+async def _failed(row: dict[str, Any], error: BaseException, now: datetime) -> str:
+    attempts = row["attempts"]
+    if attempts >= MAX_ATTEMPTS:
+        await _finish(row, {OutboxMessage.status: "failed", OutboxMessage.last_error: _describe(error)})
+        return "failed"
+    delay = BACKOFF_SECONDS[min(attempts - 1, len(BACKOFF_SECONDS) - 1)]
+    await _finish(
+        row,
+        {
+            OutboxMessage.status: "pending",
+            OutboxMessage.not_before: now + timedelta(seconds=delay),
+            OutboxMessage.last_error: _describe(error),
+        },
+    )
+    return "retry"
+
+
+async def _send_rows(rows: list[dict[str, Any]], channels: Channels, now: datetime, started: float) -> list[str]:
+    """Send claimed rows one after another; on cancellation or error, release the ones not begun."""
+    own_mailer = None
+    mailer = channels.mailer
+    if mailer is None and channels.smtp_url:
+        mailer = own_mailer = SmtpPool(channels.smtp_url, size=1)
+    waiting = list(rows)
+    results: list[str] = []
+    try:
+        recipients = await load_recipients(rows, channels)
+        while waiting:
+            if clock.monotonic() - started > CLAIM_TIMEOUT.total_seconds() / 2:
+                break  # our claims would soon look stale to the sweep: give the rest back
+            row = waiting.pop(0)
+            results.append(await _run_to_end(_send_one(row, recipients[row["id"]], channels, mailer, now)))
+    finally:
+        if waiting:
+            await asyncio.shield(_release(waiting))
+        if own_mailer is not None:
+            await own_mailer.close()
+    return results
+
+
+async def deliver(message_id: int, channels: Channels, now: datetime | None = None) -> str:
+    """Send one outbox row if it is due and nobody else is sending it. Returns what happened."""
+    now = now or utcnow()
+    started = clock.monotonic()
+    row = await asyncio.shield(claim(message_id, now))
+    if row is None:
+        return "nothing-to-do"
+    results = await _send_rows([row], channels, now, started)
+    return results[0] if results else "released"
+
+
+async def deliver_block(block: int, channels: Channels, now: datetime | None = None) -> dict[str, int]:
+    """Send every due row whose id falls in ``block`` (ids ``block * BLOCK_SIZE`` …), a batch at a time."""
+    in_block = (OutboxMessage.id >= block * BLOCK_SIZE) & (OutboxMessage.id < (block + 1) * BLOCK_SIZE)
+    counts: Counter[str] = Counter()
+    while True:
+        batch_now = now or utcnow()
+        started = clock.monotonic()
+        rows = await asyncio.shield(_claim(in_block, batch_now, limit=CLAIM_BATCH))
+        if not rows:
+            return dict(counts)
+        results = await _send_rows(rows, channels, batch_now, started)
+        counts.update(results)
+        if len(results) < len(rows):
+            counts["released"] += len(rows) - len(results)
+            return dict(counts)
+
+
 def _describe(error: BaseException) -> str:
     """An error for staff, without addresses (SMTP errors can quote them)."""
     return f"{type(error).__name__}"[:500]
 
 
+async def due_blocks(now: datetime | None = None, limit: int = SWEEP_LIMIT) -> list[int]:
+    """Blocks holding rows the sweep should (re)queue: due pending ones and stale claims, oldest first."""
+    now = now or utcnow()
+    rows = (
+        await OutboxMessage.select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.not_before)
+        .limit(limit)
+        .output(as_list=True)
+    )
+    return list(dict.fromkeys(int(message_id) // BLOCK_SIZE for message_id in rows))
+
+
 async def due_message_ids(now: datetime | None = None, limit: int = 1000) -> list[tuple[int, int]]:
-    """(id, attempts) of rows the sweep should (re)enqueue: due pending ones and stale claims."""
+    """(id, attempts) of rows that are due now or whose claim went stale."""
     now = now or utcnow()
     rows = (
         await OutboxMessage.select(OutboxMessage.id, OutboxMessage.attempts)
-        .where(
-            ((OutboxMessage.status == "pending") & (OutboxMessage.not_before <= now))
-            | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
-        )
+        .where(_due(now))
         .order_by(OutboxMessage.not_before)
         .limit(limit)
     )

@@ -32,8 +32,8 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
 
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    inbox = Inbox()
+def smtp_server(inbox: Inbox | None = None) -> Iterator[tuple[str, Inbox]]:
+    inbox = inbox or Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
