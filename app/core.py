@@ -45,6 +45,7 @@ from app.privacy.controllers import MyDataController, StaffPrivacyController
 from app.redis_client import close_redis
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
+from app.staff import StaffActivityPages, StaffSessionPages
 from checkin.controllers import (
     ActivityAttendanceController,
     CheckinController,
@@ -130,6 +131,8 @@ def _configure_routes(app_config: AppConfig) -> None:
             HostInvitationController,
             HostInvitationPages,
             HostPages,
+            StaffActivityPages,
+            StaffSessionPages,
             create_static_files_router(path="/static", directories=[TEMPLATES_DIR / "static"], include_in_schema=False),
         ]
     )

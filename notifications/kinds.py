@@ -14,6 +14,7 @@ class MessageKind(StrEnum):
     session_restored = "session_restored"
     slot_approved = "slot_approved"
     slot_declined = "slot_declined"
+    staff_message = "staff_message"  # staff's own words to everyone in a session (notifications.broadcast)
 
 
 # Messages to a host (staff account) rather than to a participant.
