@@ -23,6 +23,7 @@
   function show(banner) {
     const box = document.createElement("div");
     box.className = "banner banner-" + banner.tone;
+    if (banner.result) box.dataset.result = banner.result;
     box.innerHTML = '<span class="banner-icon" aria-hidden="true"></span><p class="banner-title"></p><p class="banner-detail"></p>';
     const [icon, title, detail] = box.children;
     icon.textContent = banner.icon || (banner.tone === "warn" ? "!" : "✕");
