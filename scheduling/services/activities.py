@@ -18,9 +18,9 @@ from scheduling.recurrence import MAX_OCCURRENCES, Schedule, build_schedule, to_
 from scheduling.schemas import ActivityCreate, ActivityOut, ActivityUpdate, VenueIn, VenueOut
 from scheduling.services._common import as_utc, rule_text, schedule_of, utcnow
 from scheduling.services.employers import employer_exists
-from scheduling.services.registrations import promote_from_waitlist
+from scheduling.services.registrations import promote_from_waitlist, seat_enrolled_people
 from scheduling.services.sessions import sync_sessions
-from scheduling.tables import Activity, ActivityFacilitator, ActivityLanguage, Session, Venue
+from scheduling.tables import Activity, ActivityFacilitator, ActivityLanguage, Enrolment, Session, Venue
 
 
 def _check_texts(field: str, texts: dict[str, str], *, required: bool) -> dict[str, str]:
@@ -452,7 +452,21 @@ async def _change_schedule(row: dict[str, Any], old: Schedule, data: ActivityUpd
     facilitators = (await _facilitators([row["id"]]))[row["id"]]
     await _set_facilitators(new_id, facilitators)
     await sync_sessions(await _load(new_id), new_schedule, now=now)
+    await _carry_enrolments_over(row["id"], new_id, now)
     return new_id
+
+
+async def _carry_enrolments_over(old_id: int, new_id: int, now: datetime) -> None:
+    """People enrolled in the whole series stay enrolled in its continuation, with places in its sessions."""
+    enrolled = await Enrolment.select(Enrolment.participant).where(
+        Enrolment.activity == old_id, Enrolment.active.eq(True)
+    )
+    if not enrolled:
+        return
+    await Enrolment.insert(
+        *(Enrolment(participant=row["participant"], activity=new_id, created_at=now) for row in enrolled)
+    )
+    await seat_enrolled_people(new_id, now)
 
 
 async def _promote_future_sessions(activity_id: int, now: datetime) -> None:

@@ -150,6 +150,23 @@ async def test_series_enrolment_registers_for_every_later_session(client: Client
     assert (await client.delete(f"/api/v1/registrations/{token}")).status_code == 200
 
 
+async def test_series_enrolment_carries_over_when_the_series_is_changed_from_a_date(client: Client) -> None:
+    activity, first, coordinator = await a_session(client, start="2027-03-04T10:00", rrule="FREQ=WEEKLY;COUNT=6")
+    assert (await sign_up(client, first["id"], series=True)).json()["series_registrations"] == 5
+    changed = await client.patch(
+        f"/api/v1/activities/{activity['id']}",
+        json={"from_date": "2027-03-20", "start": "2027-03-25T13:00"},
+        headers=coordinator.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    continuation = await sessions_of(client, changed.json()["id"])
+    assert len(continuation) == 3
+    assert [s["confirmed"] for s in continuation] == [1, 1, 1]
+    # Before the cut nothing changed; the old sessions after it were cancelled for the new times.
+    old = await sessions_of(client, activity["id"])
+    assert [s["confirmed"] for s in old[:3]] == [1, 1, 1]
+
+
 async def test_roster_is_for_staff_only(client: Client) -> None:
     _, session, coordinator = await a_session(client, capacity=1)
     await sign_up(client, session["id"], phone=phone(1))
