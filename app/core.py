@@ -43,6 +43,7 @@ from app.participant_pages import ParticipantPages
 from app.personal_pages import PersonalPages
 from app.privacy.controllers import MyDataController, StaffPrivacyController
 from app.redis_client import close_redis
+from app.report_pages import AttendancePages, ReportPages
 from app.request_log import RequestLogMiddleware
 from app.settings import get_settings
 from app.staff import StaffActivityPages, StaffSessionPages
@@ -124,6 +125,8 @@ def _configure_routes(app_config: AppConfig) -> None:
             SessionDoorController,
             ReportController,
             ActivityAttendanceController,
+            ReportPages,
+            AttendancePages,
             EmployerSlotController,
             SlotController,
             VisitInterestController,
