@@ -32,7 +32,7 @@ EXPECTED = {
         "Lütfen telefon numarasını kontrol edin",
     ),
     "ku": (
-        "Hevdîtinên pêş",
+        "Hevdîtinên bê",
         "pêncşem",
         "Xwe qeyd bikin",
         "Em navê we û hejmara telefona we",
