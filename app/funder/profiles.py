@@ -111,7 +111,7 @@ async def check_access(user: CurrentUser, participant_id: int) -> None:
     if user.has_role(Role.coordinator):
         return
     if user.role is not Role.facilitator:
-        raise ProfileRefused("Only coordinators, admins and facilitators may open funder profiles.")
+        raise ProfileRefused(N_("Only coordinators, admins and facilitators may open funder profiles."))
     mine = await ActivityFacilitator.select(ActivityFacilitator.activity).where(ActivityFacilitator.user_id == user.id)
     activity_ids = [row["activity"] for row in mine]
     if activity_ids:
@@ -120,7 +120,7 @@ async def check_access(user: CurrentUser, participant_id: int) -> None:
         )
         if shared:
             return
-    raise ProfileRefused("You may only open the profiles of people registered for an activity you facilitate.")
+    raise ProfileRefused(N_("You may only open the profiles of people registered for an activity you facilitate."))
 
 
 async def _person(participant_id: int) -> dict[str, Any]:
@@ -130,11 +130,13 @@ async def _person(participant_id: int) -> dict[str, Any]:
         .first()
     )
     if person is None:
-        raise ParticipantUnknown("There is no such person.")
+        raise ParticipantUnknown(N_("There is no such person."))
     if person["merged_into"] is not None:
-        raise ProfileClosed("This record was merged into person %(other)s; open that one.", other=person["merged_into"])
+        raise ProfileClosed(
+            N_("This record was merged into person %(other)s; open that one."), other=person["merged_into"]
+        )
     if await Erasure.exists().where(Erasure.participant_id == participant_id):
-        raise ProfileClosed("This person's details were erased.")
+        raise ProfileClosed(N_("This person's details were erased."))
     return person
 
 
@@ -358,7 +360,7 @@ async def withdraw_consent(user: CurrentUser, participant_id: int, field_key: st
             SpecialCategoryConsent.withdrawn_at.is_null(),
         )
         if not active:
-            raise NoConsent("There is no consent on record to withdraw.", field_key)
+            raise NoConsent(N_("There is no consent on record to withdraw."), field_key)
         await SpecialCategoryConsent.update(
             {SpecialCategoryConsent.withdrawn_at: now, SpecialCategoryConsent.withdrawn_by: user.id}
         ).where(

@@ -69,10 +69,6 @@ LABELS = {
     "visits_held": N_("Company visits held"),
     "employers": N_("Employers involved"),
     "visitors": N_("People checked in at company visits"),
-    "section": N_("Section"),
-    "line": N_("Line"),
-    "value": N_("Value"),
-    "answer": N_("Answer"),
 }
 
 
@@ -95,19 +91,19 @@ class Period:
 def parse_period(start: str | None, end: str | None) -> Period:
     """``from`` and ``to`` as ``YYYY-MM-DD``, both included."""
     if not start:
-        raise InvalidPeriod("Give the first day of the period: ?from=2026-01-01", "from")
+        raise InvalidPeriod(N_("Give the first day of the period: ?from=2026-01-01"), "from")
     if not end:
-        raise InvalidPeriod("Give the last day of the period: ?to=2026-03-31", "to")
+        raise InvalidPeriod(N_("Give the last day of the period: ?to=2026-03-31"), "to")
     days = []
     for name, value in (("from", start), ("to", end)):
         try:
             days.append(date.fromisoformat(value))
         except ValueError:
-            raise InvalidPeriod("%(value)s is not a date; write e.g. 2026-01-31.", name, value=value[:40]) from None
+            raise InvalidPeriod(N_("%(value)s is not a date; write e.g. 2026-01-31."), name, value=value[:40]) from None
     if days[1] < days[0]:
-        raise InvalidPeriod("The last day comes before the first day.", "to")
+        raise InvalidPeriod(N_("The last day comes before the first day."), "to")
     if (days[1] - days[0]).days > 3700:
-        raise InvalidPeriod("A report covers at most ten years.", "to")
+        raise InvalidPeriod(N_("A report covers at most ten years."), "to")
     return Period(days[0], days[1])
 
 
@@ -177,18 +173,18 @@ async def _count_stage(stage: str, period: Period) -> _Stage:
     return counted
 
 
-def _indicator_table(spec: ProfileField, counted: _Stage, total_label: str, lang: str, _: Any) -> Table:
+def _indicator_table(spec: ProfileField, counted: _Stage, total_label: str, lang: str, tr: Any) -> Table:
     codes = counted.codes.get(spec.key, Counter())
     rows = [Row(spec.option_label(code, lang), [codes[code]], people=True, code=code) for code in spec.codes]
     rows += [
         Row(code, [count], people=True, code=code) for code, count in sorted(codes.items()) if code not in spec.codes
     ]
     recorded = sum(codes.values())
-    rows.append(Row(_(LABELS["not_recorded"]), [max(0, counted.people - recorded)], people=True))
+    rows.append(Row(tr(LABELS["not_recorded"]), [max(0, counted.people - recorded)], people=True))
     return Table(
         key=f"{spec.stage}:{spec.key}",
         title=localized(spec.label, lang),
-        columns=[localized(spec.label, lang), _(LABELS["people"])],
+        columns=[localized(spec.label, lang), tr(LABELS["people"])],
         rows=rows,
         total=Row(total_label, [counted.people], people=True),
         grouped=True,
@@ -220,25 +216,25 @@ async def build_report(period: Period, *, shared: bool = True, language: str | N
     settings = get_settings()
     lang = language or settings.default_language
     catalog = translations(lang)
-    _: Callable[[str], str] = catalog.gettext
+    tr: Callable[[str], str] = catalog.gettext
     definition = current_definition()
     tables: list[Table] = []
     for stage, total_key in (("entry", "entries"), ("exit", "exits")):
         counted = await _count_stage(stage, period)
-        total_label = _(LABELS[total_key])
+        total_label = tr(LABELS[total_key])
         specs = definition.at_stage(stage)
         if not specs:
             tables.append(
                 Table(
                     stage,
                     total_label,
-                    [_(LABELS["figure"]), _(LABELS["people"])],
+                    [tr(LABELS["figure"]), tr(LABELS["people"])],
                     [],
                     Row(total_label, [counted.people], people=True),
                 )
             )
         for spec in specs:
-            tables.append(_indicator_table(spec, counted, total_label, lang, _))
+            tables.append(_indicator_table(spec, counted, total_label, lang, tr))
 
     zone = ZoneInfo(settings.timezone)
     held = await _sessions_held(period, zone, utcnow())
@@ -249,14 +245,14 @@ async def build_report(period: Period, *, shared: bool = True, language: str | N
     tables.append(
         Table(
             key="sessions",
-            title=_(LABELS["sessions"]),
-            columns=[_(LABELS["kind"]), _(LABELS["sessions_held"]), _(LABELS["hours"])],
+            title=tr(LABELS["sessions"]),
+            columns=[tr(LABELS["kind"]), tr(LABELS["sessions_held"]), tr(LABELS["hours"])],
             rows=[
-                Row(_(KIND_LABELS[kind]), [int(counts[0]), round(counts[1], 1)], code=kind)
+                Row(tr(KIND_LABELS[kind]), [int(counts[0]), round(counts[1], 1)], code=kind)
                 for kind, counts in by_kind.items()
             ],
             total=Row(
-                _(LABELS["total"]),
+                tr(LABELS["total"]),
                 [len(held), round(sum(counts[1] for counts in by_kind.values()), 1)],
             ),
         )
@@ -267,16 +263,16 @@ async def build_report(period: Period, *, shared: bool = True, language: str | N
     tables.append(
         Table(
             key="visits",
-            title=_(LABELS["visits"]),
-            columns=[_(LABELS["figure"]), _(LABELS["number"])],
+            title=tr(LABELS["visits"]),
+            columns=[tr(LABELS["figure"]), tr(LABELS["number"])],
             rows=[
-                Row(_(LABELS["visits_held"]), [len(visits)], code="visits_held"),
-                Row(_(LABELS["employers"]), [len({s["employer"] for s in visits if s["employer"]})], code="employers"),
-                Row(_(LABELS["visitors"]), [visitors], people=True, code="visitors"),
+                Row(tr(LABELS["visits_held"]), [len(visits)], code="visits_held"),
+                Row(tr(LABELS["employers"]), [len({s["employer"] for s in visits if s["employer"]})], code="employers"),
+                Row(tr(LABELS["visitors"]), [visitors], people=True, code="visitors"),
             ],
         )
     )
-    labels = {key: _(text) for key, text in LABELS.items()}
+    labels = {key: tr(text) for key, text in LABELS.items()}
     report = FunderReport(period=period, shared=shared, language=lang, tables=tables, labels=labels)
     return apply_suppression(report) if shared else report
 

@@ -172,6 +172,10 @@ PAGES: Translations = {
     "Text version": "نسخة النص",
     "Given": "أُعطيت",
     # Staff workspace: activities with the recurrence builder, a session's roster, messages to everyone
+    "Visit slot approved: %(title)s": "تمت الموافقة على موعد الزيارة: %(title)s",
+    "Visit slot declined: %(title)s": "رُفض موعد الزيارة: %(title)s",
+    "Hello %(name)s, your visit slot is approved: participants can sign up now.": "مرحبًا %(name)s، تمت الموافقة على موعد زيارتكم: يمكن للمشاركين التسجيل الآن.",
+    "Hello %(name)s, your visit slot was declined. Reason: %(reason)s": "مرحبًا %(name)s، رُفض موعد زيارتكم. السبب: %(reason)s",
     "Choose what kind of activity it is.": "اختر نوع النشاط.",
     "Write a title, at most 200 characters.": "اكتب عنوانًا، 200 حرف على الأكثر.",
     "A title has at most 200 characters.": "العنوان 200 حرف على الأكثر.",
