@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from playwright.async_api import Page, expect
 
 from tests.browser.a11y import Audit, crawl
-from tests.browser.routes import HOST, PARTICIPANT, STAFF, Places, fill
+from tests.browser.routes import HOST, PARTICIPANT, STAFF, STAFF_IF_PRESENT, Places, fill
 from tests.browser.seed import a_group, in_days, register, sign_in
 from tests.factories import make_account
 from tests.scheduling.factories import create_activity, sessions_of
@@ -43,6 +43,7 @@ async def _places(client: AsyncClient) -> tuple[Places, dict[str, Any]]:
     )
     assert invitation.status_code == 201, invitation.text
     places = Places(
+        activity_id=int(group.activity["id"]),
         session_id=group.session_id,
         cafe_session_id=int(cafe_session["id"]),
         token=mine["token"],
@@ -90,7 +91,8 @@ async def test_staff_pages(client: AsyncClient, contexts: Any, axe_js: str) -> N
         page: Page = await (await contexts(javascript=True, viewport=viewport)).new_page()
         await sign_in(page, admin.email)
         if viewport["width"] < 600:
-            visited = await crawl(audit, page, fill(STAFF, places), prefixes=("/staff",))
+            present = [path for path in fill(STAFF_IF_PRESENT, places) if (await page.request.get(path)).status == 200]
+            visited = await crawl(audit, page, fill(STAFF, places) + present, prefixes=("/staff",))
             assert "/staff/account" in visited
         else:  # wide screens: the pages with tables and the door's two-column layout
             await audit.visit(page, "/staff")
@@ -111,3 +113,16 @@ async def test_host_pages(client: AsyncClient, contexts: Any, axe_js: str) -> No
     await crawl(audit, page, fill(HOST, places), prefixes=("/host",))
     print(audit.report())
     audit.assert_clean()
+
+
+async def test_the_audit_catches_violations(contexts: Any, axe_js: str) -> None:
+    """The check can fail: an unlabeled field and grey-on-white text are serious violations."""
+    page: Page = await (await contexts(javascript=True)).new_page()
+    await page.goto("/does-not-exist")
+    await page.evaluate(
+        """() => document.querySelector('main').insertAdjacentHTML('beforeend',
+             '<input id="bare"><p style="color:#bbb;background:#fff">pale text</p>')"""
+    )
+    audit = Audit(axe_js)
+    await audit.check(page, "broken on purpose")
+    assert {finding.rule for finding in audit.failures} >= {"label", "color-contrast"}, audit.report()
