@@ -347,9 +347,10 @@ def _how_often(when: When, words: Words) -> str:
         days = format_list([words.weekday(day) for day in when.weekdays], locale=words.locale)
         if when.interval == 1:
             return words.gettext(N_("every %(weekdays)s"), weekdays=days)
-        return words.ngettext(
-            N_("every %(num)s week on %(weekdays)s"),
-            N_("every %(num)s weeks on %(weekdays)s"),
+        ngettext = words.ngettext
+        return ngettext(
+            "every %(num)s week on %(weekdays)s",
+            "every %(num)s weeks on %(weekdays)s",
             when.interval,
             weekdays=days,
         )
@@ -370,9 +371,10 @@ def describe(when: When, words: Words) -> str:
             last=words.day(when.until),
         )
     elif when.count is not None:
-        span = words.ngettext(
-            N_("from %(first)s, %(num)s time"),
-            N_("from %(first)s, %(num)s times"),
+        ngettext = words.ngettext
+        span = ngettext(
+            "from %(first)s, %(num)s time",
+            "from %(first)s, %(num)s times",
             when.count,
             first=words.day(when.start_date),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -209,7 +210,7 @@ class FunderPages(Controller):
                 if exc.problem.values:
                     problem = problem % exc.problem.values
                 problem_field = exc.field or "from"
-        query = f"from={start}&to={end}" + ("&internal=1" if internal else "") + f"&lang={lang}"
+        query = urlencode({"from": start, "to": end, **({"internal": "1"} if internal else {}), "lang": lang})
         response = render(
             request,
             "staff/funder_report.html",

@@ -102,3 +102,12 @@ def test_data_keys_must_be_fernet_keys(tmp_path: Path) -> None:
 def test_a_file_without_the_bad_parts_is_rejected_before_it_is_used() -> None:
     with pytest.raises(ProfileDefinitionError):
         load_definition(Path("/nonexistent/profile.toml"))
+
+
+def test_the_command_line_stops_with_one_line_for_a_bad_file(tmp_path: Path) -> None:
+    from tests.app.test_cli import assert_one_line_error, treffpunkt
+
+    own = tmp_path / "profile.toml"
+    own.write_text(GOOD.replace('stage = "entry"', 'stage = "later"'))
+    result = treffpunkt("migrate", env={"TREFFPUNKT_FUNDER_PROFILE_FILE": str(own)})
+    assert_one_line_error(result, 2, "TREFFPUNKT_FUNDER_PROFILE_FILE", "stage", "'later'")
