@@ -533,6 +533,7 @@ PAGES: Translations = {
     ("%(num)s person", "%(num)s people"): ("%(num)s نفر",),
     "Attendance rate": "نرخ حضور",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "این نرخ جلسه‌هایی را می‌شمارد که منتظر آن شخص بودیم: حاضر تقسیم بر حاضر و غایب.",
+    "Attendance reports": "گزارش‌های حضور",
     "Reports": "گزارش‌ها",
     "Attendance over time": "حضور در طول زمان",
     "From %(first)s to %(last)s": "از %(first)s تا %(last)s",

@@ -535,6 +535,7 @@ PAGES: Translations = {
     ("%(num)s person", "%(num)s people"): ("%(num)s نفر",),
     "Attendance rate": "فیصدی حاضری",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "این فیصدی جلسه‌هایی را می‌شمارد که منتظر آن شخص بودیم: حاضر تقسیم بر حاضر و غیر حاضر.",
+    "Attendance reports": "راپورهای حاضری",
     "Reports": "راپورها",
     "Attendance over time": "حاضری در طول وقت",
     "From %(first)s to %(last)s": "از %(first)s تا %(last)s",

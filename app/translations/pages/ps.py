@@ -544,6 +544,7 @@ PAGES: Translations = {
     ("%(num)s person", "%(num)s people"): ("%(num)s کس", "%(num)s کسان"),
     "Attendance rate": "د حاضرۍ کچه",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "دا کچه هغه غونډې شمېري چې د کس د راتګ تمه وه: حاضر تقسیم پر حاضر او غیر حاضر.",
+    "Attendance reports": "د حاضرۍ راپورونه",
     "Reports": "راپورونه",
     "Attendance over time": "د وخت په اوږدو کې حاضري",
     "From %(first)s to %(last)s": "له %(first)s څخه تر %(last)s",

@@ -545,6 +545,7 @@ PAGES: Translations = {
     ("%(num)s person", "%(num)s people"): ("%(num)s ሰብ", "%(num)s ሰባት"),
     "Attendance rate": "መጠን ተሳትፎ",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "እዚ መጠን ነቶም ሓደ ሰብ ክመጽእ ዝተጸበናሎም ርክባት ይቖጽር: ዝተረኽበ ተማቒሉ ብዝተረኽበን ዘይመጸን።",
+    "Attendance reports": "ጸብጻባት ተሳትፎ",
     "Reports": "ጸብጻባት",
     "Attendance over time": "ተሳትፎ ብግዜ",
     "From %(first)s to %(last)s": "ካብ %(first)s ክሳብ %(last)s",
