@@ -15,6 +15,7 @@ from dataclasses import dataclass
 class Places:
     activity_id: int
     session_id: int
+    participant_id: int
     cafe_session_id: int
     token: str
     slot_id: int
@@ -63,6 +64,9 @@ STAFF_IF_PRESENT = [
     "/staff/activities/{activity_id}/edit",
     "/staff/sessions/{session_id}",
     "/staff/reports",
+    "/staff/activities/{activity_id}/attendance",
+    "/staff/reports/funder",
+    "/staff/participants/{participant_id}/profile",
     "/staff/audit",
     "/staff/outbox",
     "/staff/follow-ups",

@@ -7,12 +7,19 @@ from typing import Any
 from httpx import AsyncClient
 from playwright.async_api import Page, expect
 
+from scheduling.tables import Registration
 from tests.browser.a11y import Audit, crawl
 from tests.browser.routes import HOST, PARTICIPANT, STAFF, STAFF_IF_PRESENT, Places, fill
 from tests.browser.seed import a_group, in_days, register, sign_in
 from tests.factories import make_account
 from tests.scheduling.factories import create_activity, sessions_of
 from tests.visits.helpers import a_site, approve, propose, sign_up
+
+
+async def _participant_of(registration_id: int) -> int:
+    row = await Registration.select(Registration.participant).where(Registration.id == registration_id).first()
+    assert row is not None
+    return int(row["participant"])
 
 
 async def _places(client: AsyncClient) -> tuple[Places, dict[str, Any]]:
@@ -45,6 +52,7 @@ async def _places(client: AsyncClient) -> tuple[Places, dict[str, Any]]:
     places = Places(
         activity_id=int(group.activity["id"]),
         session_id=group.session_id,
+        participant_id=await _participant_of(int(mine["id"])),
         cafe_session_id=int(cafe_session["id"]),
         token=mine["token"],
         slot_id=int(slot["id"]),
