@@ -146,8 +146,29 @@ async def erase_participant(participant_id: int, *, reason: str, by_user_id: int
             OutboxMessage.registration_id.is_in(ids), OutboxMessage.status.is_in(["pending", "sending"])
         )
         await erase_profile(participant_id)  # folded into anonymous counts, then deleted
+        for merged_id in await _merged_into(participant_id):  # older records of the same person
+            await Participant.update(
+                {
+                    Participant.name: ERASED_NAME,
+                    Participant.phone: None,
+                    Participant.email: None,
+                    Participant.updated_at: now,
+                }
+            ).where(Participant.id == merged_id)
+            await erase_profile(merged_id)
         await Erasure.insert(Erasure(participant_id=participant_id, at=now, reason=reason, by_user_id=by_user_id))
     return len(registrations)
+
+
+async def _merged_into(participant_id: int) -> list[int]:
+    """Every record merged into this person's, directly or through another merged record."""
+    found: list[int] = []
+    frontier = [participant_id]
+    while frontier:
+        rows = await Participant.select(Participant.id).where(Participant.merged_into.is_in(frontier))
+        frontier = [row["id"] for row in rows if row["id"] not in found and row["id"] != participant_id]
+        found.extend(frontier)
+    return found
 
 
 async def erase_by_token(token: str) -> int:

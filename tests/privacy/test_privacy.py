@@ -165,3 +165,21 @@ async def test_retention_also_removes_the_funder_profile(client: Client) -> None
     )
     gender = next(t for t in report.json()["tables"] if t["key"] == "entry:gender")
     assert {r["code"]: r["values"][0] for r in gender["rows"]}["male"] == 1
+
+
+async def test_erasure_reaches_the_records_merged_into_the_person(client: Client) -> None:
+    _, coordinator = await _registered(client, start="2026-10-01T10:00")
+    target = (await Participant.select(Participant.id).first())["id"]  # type: ignore[index]
+    await _registered(client, start="2026-10-01T10:00", name="Amina H.", phone="0151 99999999", email="a.h@example.org")
+    source = (await Participant.select(Participant.id).where(Participant.id != target).first())["id"]  # type: ignore[index]
+    body = {"entry_date": "2026-10-01", "values": {"gender": "female"}}
+    await client.put(f"/api/v1/participants/{source}/profile", json=body, headers=coordinator.headers)
+    merged = await client.post(
+        f"/api/v1/participants/{source}/merge", json={"into": target}, headers=coordinator.headers
+    )
+    assert merged.status_code == 200, merged.text
+    assert (await client.post(f"/api/v1/participants/{target}/erase", headers=coordinator.headers)).status_code == 200
+    everything = await _every_row()
+    for personal in ("Amina", "4915199999999", "a.h@example.org", "4915123456789"):
+        assert personal not in everything
+    assert await FunderProfile.count() == 0
