@@ -252,6 +252,7 @@ def test_confirmation_messages_in_pashto_dari_and_tigrinya(
         )
     )
     assert message.language == lang and message.direction == direction
+    assert f'<html lang="{lang}" dir="{direction}">' in message.html
     assert message.subject == subject
-    assert lead in message.text and when in message.text
+    assert lead in message.text and when in message.text and lead in message.sms
     assert "https://example.org/r/abc" in message.text

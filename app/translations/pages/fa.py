@@ -42,7 +42,7 @@ PAGES: Translations = {
     # --- upcoming meetings and one meeting --------------------------------------------------
     "Upcoming meetings": "جلسه‌های پیش رو",
     "Filter": "فیلتر",
-    "What": "چه",
+    "What": "نوع",
     "Everything": "همه",
     "Language of the meeting": "زبان جلسه",
     "All languages": "همه زبان‌ها",

@@ -44,7 +44,7 @@ PAGES: Translations = {
     # --- upcoming meetings and one meeting --------------------------------------------------
     "Upcoming meetings": "جلسه‌های آینده",
     "Filter": "فلتر",
-    "What": "چه",
+    "What": "نوع",
     "Everything": "همه",
     "Language of the meeting": "زبان جلسه",
     "All languages": "همه زبان‌ها",
