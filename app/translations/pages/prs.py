@@ -97,7 +97,7 @@ PAGES: Translations = {
     "My details": "معلومات من",
     "E-mail": "ایمیل",
     "Save my details": "معلومات مرا ذخیره کن",
-    "My data": "معلومات من",
+    "My data": "معلومات ذخیره شده من",
     "Download everything we keep about me": "دانلود همه معلوماتی که در باره من نگه داشته شده",
     "This deletes your name, phone number and e-mail and cancels your future places. It cannot be undone.": "این کار نام، نمبر تیلفون و ایمیل شما را پاک می‌کند و جای‌های آینده شما را لغو می‌کند. این کار دوباره برگشت داده نمی‌شود.",
     "Delete my data": "معلومات مرا پاک کن",

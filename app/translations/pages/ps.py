@@ -94,7 +94,7 @@ PAGES: Translations = {
     "My details": "زما معلومات",
     "E-mail": "ایمیل",
     "Save my details": "زما معلومات خوندي کړئ",
-    "My data": "زما معلومات",
+    "My data": "زما ثبت شوي معلومات",
     "Download everything we keep about me": "هر هغه څه ډاونلوډ کړئ چې زما په اړه ساتل شوي",
     "This deletes your name, phone number and e-mail and cancels your future places. It cannot be undone.": "دا ستاسو نوم، د تلیفون شمېره او ایمیل پاکوي او راتلونکي ځایونه مو لغوه کوي. دا بېرته نه شي راګرځول کېدای.",
     "Delete my data": "زما معلومات پاک کړئ",
