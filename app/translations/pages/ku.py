@@ -562,4 +562,5 @@ PAGES: Translations = {
     "%(how_often)s, %(hours)s, %(span)s": "%(how_often)s, %(hours)s, %(span)s",
     "%(sentence)s; not on %(dates)s": "%(sentence)s; ji bilî %(dates)s",
     "Attendance reports": "Raporên amadebûnê",
+    "Activities and their dates": "Çalakî û dîrokên wan",
 }

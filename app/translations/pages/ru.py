@@ -574,4 +574,5 @@ PAGES: Translations = {
     "%(how_often)s, %(hours)s, %(span)s": "%(how_often)s, %(hours)s, %(span)s",
     "%(sentence)s; not on %(dates)s": "%(sentence)s; кроме %(dates)s",
     "Attendance reports": "Отчёты о посещаемости",
+    "Activities and their dates": "Мероприятия и их даты",
 }

@@ -548,4 +548,5 @@ PAGES: Translations = {
     "%(how_often)s, %(hours)s, %(span)s": "%(how_often)s, %(hours)s, %(span)s",
     "%(sentence)s; not on %(dates)s": "%(sentence)s; %(dates)s hariç",
     "Attendance reports": "Katılım raporları",
+    "Activities and their dates": "Etkinlikler ve tarihleri",
 }

@@ -574,4 +574,5 @@ PAGES: Translations = {
     "%(how_often)s, %(hours)s, %(span)s": "%(how_often)s, %(hours)s, %(span)s",
     "%(sentence)s; not on %(dates)s": "%(sentence)s; крім %(dates)s",
     "Attendance reports": "Звіти про відвідуваність",
+    "Activities and their dates": "Заходи та їхні дати",
 }
