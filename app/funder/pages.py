@@ -22,7 +22,7 @@ from app.funder.config import current_definition
 from app.funder.controllers import csv_response, xlsx_response
 from app.funder.definition import ProfileField, localized
 from app.funder.errors import FunderError, Problem, ProfileInvalid
-from app.i18n import translations
+from app.i18n import LANGUAGES, translations
 from app.pages import render, request_language
 
 AnyRequest = Request[Any, Any, Any]
@@ -40,6 +40,7 @@ class FieldView:
     special: bool = False
     consent_version: str = ""
     consent_text: str = ""
+    consent_text_theirs: str = ""  # the same text in the person's language, when it differs
     consent: profiles.ConsentRecord | None = None  # the active consent, if any
     stored_unknown: bool = False  # the stored code is not in the field list any more
 
@@ -62,9 +63,17 @@ def _field_view(spec: ProfileField, lang: str, value: str, profile: profiles.Pro
         special=spec.special_category,
         consent_version=spec.consent_version,
         consent_text=localized(spec.consent_text, lang) if spec.consent_text else "",
+        consent_text_theirs=_theirs(spec.consent_text, lang, profile.language),
         consent=active,
         stored_unknown=bool(value) and value not in spec.codes,
     )
+
+
+def _theirs(texts: dict[str, str], lang: str, theirs: str) -> str:
+    """The consent text in the person's language, if the field list has it and it is not the page's."""
+    if not texts or not theirs or theirs == lang or theirs not in texts:
+        return ""
+    return texts[theirs]
 
 
 def _render_profile(
@@ -99,6 +108,7 @@ def _render_profile(
         older_values={k: v for k, v in profile.values.items() if definition.field(k) is None},
         notice=notice,
         definition=definition,
+        their_dir=LANGUAGES[profile.language].direction if profile.language in LANGUAGES else "ltr",
     )
     response.headers.update(NO_STORE)
     return response
@@ -174,7 +184,8 @@ class FunderPages(Controller):
                 return _render_profile(request, current, form, problems, status_code=400)
             await profiles.save_profile(user, participant_id, change)
         except ProfileInvalid as exc:
-            current = await profiles.load_profile(participant_id, name=await profiles.person_name(participant_id))
+            name, language = await profiles.person_details(participant_id)
+            current = await profiles.load_profile(participant_id, name=name, language=language)
             return _render_profile(request, current, form, exc.problems, status_code=400)
         except FunderError as exc:
             return _error_page(request, exc)

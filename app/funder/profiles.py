@@ -84,6 +84,7 @@ class Profile:
     definition_version: str
     updated_at: datetime | None
     updated_by: int | None
+    language: str = ""  # the person's own language, to read a consent text to them
 
     def has_consent(self, field_key: str) -> bool:
         return any(c.field_key == field_key and c.active for c in self.consents)
@@ -125,7 +126,7 @@ async def check_access(user: CurrentUser, participant_id: int) -> None:
 
 async def _person(participant_id: int) -> dict[str, Any]:
     person = (
-        await Participant.select(Participant.id, Participant.name, Participant.merged_into)
+        await Participant.select(Participant.id, Participant.name, Participant.language, Participant.merged_into)
         .where(Participant.id == participant_id)
         .first()
     )
@@ -140,14 +141,16 @@ async def _person(participant_id: int) -> dict[str, Any]:
     return person
 
 
-async def person_name(participant_id: int) -> str:
-    return str((await _person(participant_id))["name"])
+async def person_details(participant_id: int) -> tuple[str, str]:
+    """The person's name and language (for the profile page)."""
+    person = await _person(participant_id)
+    return str(person["name"]), str(person["language"])
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-async def load_profile(participant_id: int, *, name: str = "") -> Profile:
+async def load_profile(participant_id: int, *, name: str = "", language: str = "") -> Profile:
     """The stored profile (empty when there is none), without access check or audit."""
     row = await FunderProfile.select().where(FunderProfile.participant_id == participant_id).first()
     consents = [
@@ -164,7 +167,7 @@ async def load_profile(participant_id: int, *, name: str = "") -> Profile:
         .order_by(SpecialCategoryConsent.id)
     ]
     if row is None:
-        return Profile(participant_id, name, False, None, None, {}, consents, "", None, None)
+        return Profile(participant_id, name, False, None, None, {}, consents, "", None, None, language)
     try:
         values = decrypt_json(row["values_encrypted"]) if row["values_encrypted"] else {}
     except ProfileUnreadable as exc:
@@ -180,6 +183,7 @@ async def load_profile(participant_id: int, *, name: str = "") -> Profile:
         definition_version=row["definition_version"],
         updated_at=row["updated_at"],
         updated_by=row["updated_by"],
+        language=language,
     )
 
 
@@ -187,7 +191,7 @@ async def read_profile(user: CurrentUser, participant_id: int) -> Profile:
     """A person's profile for a staff member (audited as ``profile.read``)."""
     person = await _person(participant_id)
     await check_access(user, participant_id)
-    profile = await load_profile(participant_id, name=person["name"])
+    profile = await load_profile(participant_id, name=person["name"], language=person["language"])
     await audit(user.id, "profile.read", f"participant:{participant_id}")
     return profile
 
@@ -284,7 +288,7 @@ async def save_profile(user: CurrentUser, participant_id: int, change: ProfileCh
                 )
             )
         await audit(user.id, "profile.update", f"participant:{participant_id}")
-    return await load_profile(participant_id, name=person["name"])
+    return await load_profile(participant_id, name=person["name"], language=person["language"])
 
 
 async def delete_profile(user: CurrentUser, participant_id: int) -> bool:
@@ -341,7 +345,7 @@ async def record_consent(user: CurrentUser, participant_id: int, field_key: str)
         if not active:
             await _insert_consent(participant_id, field_key, user.id, utcnow())
         await audit(user.id, "profile.consent", f"participant:{participant_id}")
-    return await load_profile(participant_id, name=person["name"])
+    return await load_profile(participant_id, name=person["name"], language=person["language"])
 
 
 async def withdraw_consent(user: CurrentUser, participant_id: int, field_key: str) -> Profile:
@@ -370,7 +374,7 @@ async def withdraw_consent(user: CurrentUser, participant_id: int, field_key: st
         )
         await remove_value(participant_id, field_key)
         await audit(user.id, "profile.consent_withdraw", f"participant:{participant_id}")
-    return await load_profile(participant_id, name=person["name"])
+    return await load_profile(participant_id, name=person["name"], language=person["language"])
 
 
 async def remove_value(participant_id: int, field_key: str) -> None:

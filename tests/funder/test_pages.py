@@ -123,3 +123,12 @@ async def test_the_report_page_is_for_coordinators(client: Client) -> None:
     await sign_in(client, coach)
     assert (await client.get("/staff/reports/funder")).status_code == 403
     assert (await client.get("/staff/reports/funder.csv?from=2026-10-01&to=2026-10-31")).status_code == 403
+
+
+async def test_the_consent_text_is_shown_in_the_persons_language_too(client: Client) -> None:
+    coordinator = await make_account("coordinator")
+    person = await a_person((await a_group(client, coordinator))[0], 1)  # signed up in Arabic
+    await sign_in(client, coordinator)
+    page = await client.get(f"/staff/participants/{person}/profile?lang=de")
+    assert "Ich bin einverstanden" in page.text
+    assert '<blockquote lang="ar" dir="rtl">أوافق على' in page.text

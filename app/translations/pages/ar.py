@@ -515,4 +515,5 @@ PAGES: Translations = {
     ),
     "Attendance rate": "نسبة الحضور",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "تحسب النسبة المواعيد التي كان الشخص متوقعًا فيها: الحضور مقسومًا على الحضور والغياب.",
+    "In the person's language:": "بلغة الشخص:",
 }

@@ -519,4 +519,5 @@ PAGES: Translations = {
     ),
     "Attendance rate": "Anwesenheitsquote",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "Die Quote zählt die Termine, zu denen eine Person erwartet wurde: anwesend geteilt durch anwesend plus nicht erschienen.",
+    "In the person's language:": "In der Sprache der Person:",
 }
