@@ -70,6 +70,8 @@ async def test_sign_up_and_cancel_in_arabic(client: AsyncClient, phone: Page) ->
     await _qr_is_shown(phone)
     # Right-to-left for real: the page's text starts at the right edge.
     assert await phone.locator("h1").evaluate("h => getComputedStyle(h).direction") == "rtl"
+    brand = await phone.locator("a.brand").bounding_box()
+    assert brand is not None and brand["x"] + brand["width"] > 412 - 40, f"the header starts on the left: {brand}"
 
     await phone.locator("section.ticket form button[type=submit]").click()
     await expect(html).to_have_attribute("dir", "rtl")
