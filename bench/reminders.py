@@ -89,9 +89,9 @@ from bench.harness import (
 
 HERE = Path(__file__).resolve().parent
 QUEUE_NAME = "treffpunkt:queue"  # notifications.worker.QUEUE_NAME (not imported: it reads settings on import)
-MAX_JOBS = 10  # arq's default Worker(max_jobs=10); WorkerSettings does not change it
+MAX_JOBS = 10  # notifications.worker.WorkerSettings.max_jobs (arq's default)
 SWEEP_EVERY_S = 5  # notifications.worker: cron second=range(0, 60, 5)
-SWEEP_LIMIT = 1000  # notifications.sending.due_message_ids(limit=1000)
+SWEEP_LIMIT = 20_000  # notifications.sending.SWEEP_LIMIT (due rows looked at per sweep)
 ACTIVITIES = 4
 LANGUAGES = ("de", "ar", "uk", "fa", "en", "tr", "ru")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -504,9 +504,9 @@ def summarise_py_spy(path: Path) -> dict[str, Any]:
         files = [f.rsplit("(", 1)[-1] for f in frames]
         if "getfqdn" in names or any("concurrent/futures/thread.py" in f for f in files):
             buckets["`socket.getfqdn()` in a thread (aiosmtplib, once per connection)"] += n
-        elif "deliver" in names:
-            buckets["deliver()"] += n
-            for step in ("claim", "load_recipient", "render", "build_email", "send_email", "_finish"):
+        elif "deliver" in names or "deliver_block" in names:
+            buckets["deliver() and deliver_block()"] += n
+            for step in ("_claim", "load_recipients", "render", "email_bytes", "send", "_finish", "_release"):
                 if step in names:
                     steps[step] += n
                     break
@@ -611,64 +611,62 @@ def _where(filename: str) -> str:
 
 
 async def _profile_child(count: int) -> dict[str, Any]:
+    """``deliver_block`` (what the worker's block jobs run) on every due block, one after another."""
     import cProfile
     import pstats
 
     from app import database
     from app.settings import get_settings
-    from notifications.sending import Channels, deliver, due_message_ids
+    from notifications.sending import Channels, deliver_block, due_blocks
+    from notifications.smtp import SmtpPool
 
     settings = get_settings()
+    assert settings.smtp_url is not None
     channels = Channels(
         smtp_url=settings.smtp_url,
         sms_url=settings.sms_url,
         base_url=settings.base_url,
         secret_key=settings.secret_key,
         default_language=settings.default_language,
+        mailer=SmtpPool(settings.smtp_url, size=1),
     )
     await database.open_pool()
     try:
-        ids = [message_id for message_id, _ in await due_message_ids(limit=count)]
-        half = len(ids) // 2
+        blocks = await due_blocks()
+        half = len(blocks) // 2
         outcomes: Counter[str] = Counter()
         started = time.perf_counter()
-        for message_id in ids[:half]:
-            outcomes[await deliver(message_id, channels)] += 1
+        for block in blocks[:half]:
+            outcomes.update(await deliver_block(block, channels))
         plain_s = time.perf_counter() - started
+        plain_n = sum(outcomes.values())
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
-        for message_id in ids[half:]:
-            outcomes[await deliver(message_id, channels)] += 1
+        for block in blocks[half:]:
+            outcomes.update(await deliver_block(block, channels))
         profiler.disable()
         profiled_s = time.perf_counter() - started
+        assert channels.mailer is not None
+        await channels.mailer.close()
     finally:
         await database.close_pool()
     stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    n = len(ids) - half
+    n = max(sum(outcomes.values()) - plain_n, 1)
     stages: dict[str, float] = {}
-    wanted = {
-        "deliver",
-        "claim",
-        "load_recipient",
-        "waitlist_position",
-        "render",
-        "build_email",
-        "send_email",
-        "_finish",
-    }
+    wanted = {"deliver_block", "_claim", "load_recipients", "render", "email_bytes", "send", "_finish", "_release"}
     for (filename, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.items():
-        if name in wanted and ("notifications/" in filename or "scheduling/" in filename):
+        if name in wanted and "notifications/" in filename:
             stages[name] = stages.get(name, 0.0) + cumulative * 1000 / n
     by_library: Counter[str] = Counter()
     for (filename, _line, _name), (_cc, _nc, own, _ct, _callers) in stats.items():
         by_library[_where(filename)] += own * 1000 / n
     top = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:15]
     return {
-        "messages": len(ids),
+        "messages": sum(outcomes.values()),
         "outcomes": dict(outcomes),
-        "plain_ms": plain_s * 1000 / max(half, 1),
-        "profiled_ms": profiled_s * 1000 / max(n, 1),
+        "plain_ms": plain_s * 1000 / max(plain_n, 1),
+        "profiled_ms": profiled_s * 1000 / n,
         "stages_ms": stages,
         "libraries_ms": by_library.most_common(12),
         "top_ms": [
@@ -873,7 +871,7 @@ def report(r: Results) -> str:
             notes.append(
                 f"py-spy ({spy['samples']:,} CPU samples of the worker, first → last message): "
                 + ", ".join(f"{k} {v:.0%}" for k, v in spy["buckets"].items())
-                + "; inside deliver() (share of all samples): "
+                + "; inside deliver()/deliver_block() (share of all samples): "
                 + ", ".join(f"{k} {v:.0%}" for k, v in spy["steps"].items())
                 + "; top leaf functions: "
                 + ", ".join(f"`{k}` {v:.0%}" for k, v in spy["leaves"][:6])
@@ -897,7 +895,7 @@ def report(r: Results) -> str:
         p = r.profile
         lines += [
             "",
-            f"Profile: `deliver()` on {p['messages']} two-hour reminders, one at a time in one process "
+            f"Profile: `deliver_block()` on {p['messages']} two-hour reminders, one block after another in one process "
             f"(outcomes {p['outcomes']}, sink received {p['sink_received']}): {p['plain_ms']:.2f} ms per message "
             f"plain, {p['profiled_ms']:.2f} ms under cProfile.",
             "",
@@ -927,7 +925,7 @@ def main() -> None:
     parser.add_argument(
         "--what-if-poll-delay",
         type=float,
-        default=0.05,
+        default=0.0,
         help="also run the same worker with this arq poll_delay on the two-hour reminders (0: skip)",
     )
     parser.add_argument("--what-if-messages", type=int, default=3000, help="two-hour reminders for the what-if run")

@@ -13,6 +13,7 @@ from typing import Any
 
 from arq import ArqRedis
 
+from notifications.digest import write_host_digests
 from notifications.sending import Channels, deliver, deliver_block, due_blocks
 
 SEND_JOB = "send_message_job"
@@ -54,3 +55,8 @@ async def sweep_outbox_job(ctx: dict[str, Any]) -> int:
     for block in blocks:
         await redis.enqueue_job(SEND_BLOCK_JOB, block, _job_id=block_job_id(block))
     return len(blocks)
+
+
+async def host_digest_job(ctx: dict[str, Any]) -> int:
+    """Every quarter hour: write today's host digests once it is 07:00 local time (the sweep sends them)."""
+    return await write_host_digests()

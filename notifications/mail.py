@@ -13,7 +13,7 @@ from icalendar import Calendar, Event
 from checkin.codes import CheckinKeys, sign
 from checkin.qr import qr_png
 from notifications.kinds import WITH_TICKET, MessageKind
-from notifications.messages import RenderedMessage
+from notifications.messages import MessageData, RenderedMessage
 from notifications.mime import Part, flatten, text
 from notifications.recipients import Recipient
 
@@ -29,6 +29,8 @@ def message_id_header(message_id: int, base_url: str) -> str:
 
 
 def session_ics(recipient: Recipient, base_url: str) -> bytes:
+    assert isinstance(recipient.data, MessageData)
+    data = recipient.data
     calendar = Calendar()
     calendar.add("prodid", "-//Treffpunkt//Treffpunkt//EN")
     calendar.add("version", "2.0")
@@ -36,13 +38,13 @@ def session_ics(recipient: Recipient, base_url: str) -> bytes:
     event = Event()
     event.add("uid", f"registration-{recipient.registration_id}@{_host(base_url)}")
     event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
-    event.add("summary", recipient.data.title)
-    zone = ZoneInfo(recipient.data.timezone)
-    event.add("dtstart", recipient.data.starts_at.astimezone(zone))
-    event.add("dtend", recipient.data.ends_at.astimezone(zone))
+    event.add("summary", data.title)
+    zone = ZoneInfo(data.timezone)
+    event.add("dtstart", data.starts_at.astimezone(zone))
+    event.add("dtend", data.ends_at.astimezone(zone))
     if recipient.location:
         event.add("location", recipient.location)
-    event.add("url", recipient.data.manage_url)
+    event.add("url", data.manage_url)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()

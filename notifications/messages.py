@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,18 @@ SHOW_CODE = _("Show the code at the door.")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "messages"
 _environment = Environment(
-    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,  # the worker renders thousands a second: no file check per message
 )
+
+
+@lru_cache(maxsize=1024)
+def _when(starts_at: datetime, ends_at: datetime, zone: str, lang: str) -> tuple[str, str, str]:
+    """Day, start and end for the locale; a batch of reminders shares a few sessions and languages."""
+    return local_day(starts_at, zone, lang), local_time(starts_at, zone, lang), local_time(ends_at, zone, lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +107,12 @@ def message_language(language: str) -> str:
     return language if language in LANGUAGES else "de"
 
 
+def when_text(catalog: Any, starts_at: datetime, ends_at: datetime, zone: str, lang: str) -> str:
+    """ "When: Thursday, 7 October 2027, 10:00 to 12:00" in the language of ``catalog``."""
+    day, starts, ends = _when(starts_at, ends_at, zone, lang)
+    return str(catalog.gettext(WHEN) % {"day": day, "starts": starts, "ends": ends})
+
+
 def render(data: MessageData) -> RenderedMessage:
     lang = message_language(data.language)
     catalog = translations(lang)
@@ -105,9 +122,7 @@ def render(data: MessageData) -> RenderedMessage:
         return text % values if values else text
 
     values = {"title": data.title, "name": data.name, "position": data.waitlist_position or "?", "reason": data.reason}
-    day = local_day(data.starts_at, data.timezone, lang)
-    starts = local_time(data.starts_at, data.timezone, lang)
-    ends = local_time(data.ends_at, data.timezone, lang)
+    day, starts, ends = _when(data.starts_at, data.ends_at, data.timezone, lang)
     lines = {
         "lead": t(LEADS[data.kind], **values),
         "when": t(WHEN, day=day, starts=starts, ends=ends),

@@ -20,6 +20,7 @@ from scheduling.services._common import as_utc
 from scheduling.tables import Registration
 
 if TYPE_CHECKING:
+    from notifications.digest import DigestData
     from notifications.sending import Channels
 
 
@@ -28,7 +29,7 @@ class Recipient:
     registration_id: int
     phone: str | None
     email: str | None
-    data: MessageData
+    data: MessageData | DigestData
     location: str
 
 
@@ -75,6 +76,8 @@ async def load_recipients(rows: Sequence[dict[str, Any]], channels: Channels) ->
                 # Only the waiting-list message shows the position; it costs a query of its own.
                 position = await waitlist_position(person["id"]) if kind is MessageKind.waitlisted else None
                 found[row["id"]] = _participant(person, kind, position, channels)
+        elif row.get("staff_user_id") and row["kind"] == MessageKind.host_digest.value:
+            found[row["id"]] = await load_digest_recipient(row, channels)
         elif row.get("staff_user_id"):
             found[row["id"]] = await load_host_recipient(row, channels)
     return found
@@ -135,3 +138,14 @@ async def load_host_recipient(row: dict[str, Any], channels: Channels) -> Recipi
         reason=(slot or {}).get("decline_reason") or "",
     )
     return Recipient(registration_id=0, phone=None, email=host["email"], data=data, location=data.place)
+
+
+async def load_digest_recipient(row: dict[str, Any], channels: Channels) -> Recipient | None:
+    """A host's daily digest (see :mod:`notifications.digest`)."""
+    from notifications.digest import load_digest
+
+    loaded = await load_digest(row, channels.default_language, channels.base_url)
+    if loaded is None:
+        return None
+    address, digest = loaded
+    return Recipient(registration_id=0, phone=None, email=address, data=digest, location="")

@@ -23,19 +23,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import os
 import time as clock
 from collections import Counter
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.database import write_transaction
 from notifications.broadcast import render_row
+from notifications.digest import render_digest
 from notifications.kinds import MessageKind
 from notifications.mail import email_bytes
+from notifications.messages import MessageData
 from notifications.recipients import Recipient, load_recipients
 from notifications.sms import send_sms
 from notifications.smtp import Handover, SmtpPool
@@ -87,6 +91,7 @@ _ROW_COLUMNS = (
     OutboxMessage.attempts,
     OutboxMessage.body,
     OutboxMessage.subject,
+    OutboxMessage.created_at,
 )
 
 
@@ -180,12 +185,13 @@ async def _send_one(
         await _finish(row, {OutboxMessage.status: "skipped", OutboxMessage.last_error: "the registration is gone"})
         return "skipped"
     kind = MessageKind(row["kind"])
-    if kind in REMINDER_KINDS and recipient.data.starts_at <= now:
+    data = recipient.data
+    if kind in REMINDER_KINDS and isinstance(data, MessageData) and data.starts_at <= now:
         await _finish(row, {OutboxMessage.status: "skipped", OutboxMessage.last_error: "the session has begun"})
         return "skipped"
     channel = choose_channel(recipient, channels)
     if channel == "sms":
-        later = next_sms_time(now, recipient.data.timezone)
+        later = next_sms_time(now, data.timezone if isinstance(data, MessageData) else "UTC")
         if later is not None:
             await _finish(
                 row,
@@ -199,7 +205,7 @@ async def _send_one(
             return "deferred"
     handover = Handover()
     try:
-        rendered = render_row(row, recipient.data)
+        rendered = render_row(row, data) if isinstance(data, MessageData) else render_digest(data)
         if channel == "email":
             assert mailer is not None and recipient.email is not None
             content = email_bytes(
@@ -238,9 +244,9 @@ async def _send_one(
     return "sent"
 
 
+@lru_cache(maxsize=8)
 def _address(sender: str) -> str:
-    import email.utils
-
+    """The envelope sender (``MAIL FROM``) of a ``From`` header."""
     return email.utils.parseaddr(sender)[1] or sender
 
 

@@ -12,10 +12,10 @@ from typing import Any
 from arq.cron import CronJob, cron
 from arq.worker import func
 
-from notifications.jobs import send_block_job, send_message_job, sweep_outbox_job
+from notifications.jobs import host_digest_job, send_block_job, send_message_job, sweep_outbox_job
 
 QUEUE_NAME = "treffpunkt:queue"
-SMTP_CONNECTIONS = 4  # open SMTP sessions per worker process
+SMTP_CONNECTIONS = 8  # open SMTP sessions per worker process (at most max_jobs are busy at once)
 
 
 class WorkerSettings:
@@ -27,7 +27,9 @@ class WorkerSettings:
         func(send_block_job, keep_result=0, max_tries=3, timeout=300),
     ]
     cron_jobs: list[CronJob] = [
-        cron(sweep_outbox_job, second=set(range(0, 60, 5)), unique=True, run_at_startup=True, keep_result=0)
+        cron(sweep_outbox_job, second=set(range(0, 60, 5)), unique=True, run_at_startup=True, keep_result=0),
+        # From 07:00 in the project's time zone; a worker that was down then catches up at its next run.
+        cron(host_digest_job, minute={0, 15, 30, 45}, unique=True, run_at_startup=True, keep_result=0),
     ]
     queue_name = QUEUE_NAME
     max_tries = 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -89,6 +90,14 @@ async def run_worker_until_idle(redis_url: str, chosen: Channels) -> int:
 
     worker = create_worker(
         WorkerSettings,  # type: ignore[arg-type]
+        # Fresh copies: arq keeps each cron job's next run on the object, and a copy used by an
+        # earlier run would wait for that time instead of sweeping at start-up. The hosts'
+        # digest depends on the time of day: tests call it with a chosen time instead.
+        cron_jobs=[
+            dataclasses.replace(job, next_run=None)
+            for job in WorkerSettings.cron_jobs
+            if job.name != "cron:host_digest_job"
+        ],
         redis_settings=RedisSettings.from_dsn(redis_url),
         burst=True,
         poll_delay=0.05,
