@@ -308,7 +308,7 @@ class StaffActivityPages(Controller):
 
     @post("/new", guards=[require_coordinator], status_code=200)
     async def create(self, request: AnyRequest) -> Template | Redirect:
-        """"Show the dates" previews; "Save" creates the activity with its sessions."""
+        """ "Show the dates" previews; "Save" creates the activity with its sessions."""
         settings = get_settings()
         posted = await request.form()
         form = ActivityForm.from_post(posted)
@@ -343,6 +343,7 @@ class StaffActivityPages(Controller):
         activity = await services.get_activity(activity_id, include_unpublished=True, staff=True)
         posted = await request.form()
         form = ActivityForm.from_post(posted)
+        form.kind = activity.kind.value  # the kind of an activity stays; create another one instead
         lang = request_language(request)
         old = schedule_of(activity)
         errors: dict[str, str] = {}
@@ -378,4 +379,3 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
-

@@ -328,3 +328,17 @@ async def test_editing_from_a_date_on_keeps_the_earlier_sessions_and_splits_the_
     assert new_sessions[0].starts_at.astimezone(BERLIN).date() == cut
     old_page = await client.get(f"/staff/activities/{activity['id']}?past=1")
     assert f'href="/staff/activities/{new_id}"' in old_page.text
+
+
+async def test_the_kind_of_an_activity_stays_when_it_is_edited(client: AsyncClient) -> None:
+    coordinator = await as_coordinator(client)
+    activity = await create_activity(client, coordinator.headers, start="2027-10-07T10:00", exdates=[])
+    path = f"/staff/activities/{activity['id']}/edit"
+    page = await client.get(path)
+    assert 'type="hidden" name="kind" value="small_group"' in page.text
+    today = datetime.now(UTC).astimezone(BERLIN).date().isoformat()
+    form = weekly_form(kind="cafe", end="count", count="8", skipped="", title_de="Anders", from_date=today)
+    response = await post_form(client, path, form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    changed = await services.get_activity(activity["id"], include_unpublished=True)
+    assert changed.kind.value == "small_group" and changed.title["de"] == "Anders"

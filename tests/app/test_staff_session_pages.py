@@ -243,7 +243,12 @@ async def test_a_message_is_queued_once_per_person_even_if_the_form_is_sent_twic
     page = await client.get(page_of(door))
     key = re.search(r'name="message_key" value="([^"]+)"', page.text)
     assert key
-    form = {"subject": "Raumwechsel", "text": "Wir treffen uns in Raum 2.", "waitlist": "on", "message_key": key.group(1)}
+    form = {
+        "subject": "Raumwechsel",
+        "text": "Wir treffen uns in Raum 2.",
+        "waitlist": "on",
+        "message_key": key.group(1),
+    }
     first = await submit(client, door, "/message", **form)
     assert first.status_code == 303 and first.headers["location"].endswith("done=message_queued")
     again = await submit(client, door, "/message", **form)
