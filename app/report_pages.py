@@ -35,6 +35,7 @@ from scheduling.kinds import ActivityKind
 
 AnyRequest = Request[Any, Any, Any]
 DEFAULT_WEEKS = 12
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date(2199, 12, 31)  # beyond: a typing mistake, not a report
 FromDay = Annotated[str, QueryParameter(name="from", description="First day, YYYY-MM-DD")]
 ToDay = Annotated[str, QueryParameter(name="to", description="Last day (included), YYYY-MM-DD")]
 
@@ -91,10 +92,13 @@ class PeriodForm:
         if not text:
             return default
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
+            day = None
+        if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
             self.errors[name] = "date"
             return None
+        return day
 
     def period_start(self, zone: ZoneInfo) -> datetime:
         assert self.first is not None

@@ -162,3 +162,33 @@ async def test_the_attendance_page_is_for_the_activitys_staff_only(client: Clien
     reversed_period = await client.get(url, params={"from": "2027-11-01", "to": "2027-10-01", "lang": "en"})
     assert reversed_period.status_code == 400
     assert "The end date is before the start date." in reversed_period.text
+
+
+async def test_dates_out_of_any_sensible_range_are_form_errors(client: Client) -> None:
+    door = await a_door(client)
+    await sign_in(client, door.coordinator)
+    for params, field in (
+        ({"from": "0001-01-01"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "2027-02-30"}, "from"),
+    ):
+        page = await client.get("/staff/reports", params={**params, "lang": "en"})
+        assert page.status_code == 400, (params, page.text)
+        assert f'id="period-{field}-error">Please give a date' in page.text
+        matrix = await client.get(f"/staff/activities/{door.activity['id']}/attendance", params=params)
+        assert matrix.status_code == 400, params
+        download = await client.get("/staff/reports/people.xlsx", params=params)
+        assert download.status_code == 400 and download.json()["extra"] == {"field": field}
+
+
+async def test_extreme_dates_in_the_api_are_client_errors(client: Client) -> None:
+    door = await a_door(client)
+    urls = [
+        "/api/v1/reports/attendance/people",
+        "/api/v1/reports/attendance/weekly",
+        f"/api/v1/activities/{door.activity['id']}/attendance",
+    ]
+    for url in urls:
+        for params in ({"to": "0001-01-01"}, {"from": "0001-01-01", "to": "0001-01-02"}, {"from": "9999-12-31"}):
+            response = await client.get(url, params=params, headers=door.coordinator.headers)
+            assert 400 <= response.status_code < 500, (url, params, response.text)
