@@ -563,4 +563,7 @@ PAGES: Translations = {
     "%(sentence)s; not on %(dates)s": "%(sentence)s; ji bilî %(dates)s",
     "Attendance reports": "Raporên amadebûnê",
     "Activities and their dates": "Çalakî û dîrokên wan",
+    "Messages written before": "Peyamên ku berê hatine nivîsandin",
+    "sent to %(sent)s of %(people)s": "hat şandin: %(sent)s ji %(people)s",
+    "%(failed)s could not be sent": "nehat şandin: %(failed)s",
 }

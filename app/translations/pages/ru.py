@@ -575,4 +575,7 @@ PAGES: Translations = {
     "%(sentence)s; not on %(dates)s": "%(sentence)s; кроме %(dates)s",
     "Attendance reports": "Отчёты о посещаемости",
     "Activities and their dates": "Мероприятия и их даты",
+    "Messages written before": "Ранее написанные сообщения",
+    "sent to %(sent)s of %(people)s": "отправлено: %(sent)s из %(people)s",
+    "%(failed)s could not be sent": "не удалось отправить: %(failed)s",
 }

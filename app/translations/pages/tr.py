@@ -549,4 +549,7 @@ PAGES: Translations = {
     "%(sentence)s; not on %(dates)s": "%(sentence)s; %(dates)s hariç",
     "Attendance reports": "Katılım raporları",
     "Activities and their dates": "Etkinlikler ve tarihleri",
+    "Messages written before": "Daha önce yazılan mesajlar",
+    "sent to %(sent)s of %(people)s": "gönderildi: %(sent)s / %(people)s",
+    "%(failed)s could not be sent": "gönderilemedi: %(failed)s",
 }

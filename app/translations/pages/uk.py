@@ -575,4 +575,7 @@ PAGES: Translations = {
     "%(sentence)s; not on %(dates)s": "%(sentence)s; крім %(dates)s",
     "Attendance reports": "Звіти про відвідуваність",
     "Activities and their dates": "Заходи та їхні дати",
+    "Messages written before": "Раніше написані повідомлення",
+    "sent to %(sent)s of %(people)s": "надіслано: %(sent)s з %(people)s",
+    "%(failed)s could not be sent": "не вдалося надіслати: %(failed)s",
 }
