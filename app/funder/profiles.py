@@ -51,6 +51,7 @@ MESSAGES = {
     "unknown_code": N_("Choose one of the listed answers."),
     "date": N_("Write the date as YYYY-MM-DD, for example 2026-10-01."),
     "future": N_("This date is in the future."),
+    "too_old": N_("Give a date from 1970 on."),
     "exit_before_entry": N_("The exit date cannot be before the entry date."),
     "exit_without_entry": N_("Give the entry date as well."),
     "exit_value_without_date": N_("Give the exit date as well."),
@@ -211,6 +212,8 @@ def validate_change(change: ProfileChange, definition: ProfileDefinition, consen
         day = getattr(change, name)
         if day is not None and day > today:
             problems[name] = Problem(MESSAGES["future"])
+        elif day is not None and day.year < 1970:
+            problems[name] = Problem(MESSAGES["too_old"])
     if change.exit_date is not None:
         if change.entry_date is None:
             problems.setdefault("entry_date", Problem(MESSAGES["exit_without_entry"]))

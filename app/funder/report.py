@@ -97,9 +97,12 @@ def parse_period(start: str | None, end: str | None) -> Period:
     days = []
     for name, value in (("from", start), ("to", end)):
         try:
-            days.append(date.fromisoformat(value))
+            day = date.fromisoformat(value)
         except ValueError:
             raise InvalidPeriod(N_("%(value)s is not a date; write e.g. 2026-01-31."), name, value=value[:40]) from None
+        if not 1970 <= day.year <= 2199:
+            raise InvalidPeriod(N_("Give a date between 1970 and 2199."), name)
+        days.append(day)
     if days[1] < days[0]:
         raise InvalidPeriod(N_("The last day comes before the first day."), "to")
     if (days[1] - days[0]).days > 3700:

@@ -64,6 +64,8 @@ async def test_unknown_codes_fields_and_impossible_dates_are_refused_per_field(c
     assert future.status_code == 400 and future.json()["extra"]["field"] == "entry_date"
     no_date = await put_profile(client, coordinator, person, values={"situation_at_exit": "employment"})
     assert no_date.status_code == 400 and no_date.json()["extra"]["field"] == "exit_date"
+    ancient = await put_profile(client, coordinator, person, entry_date="0001-01-01")
+    assert ancient.status_code == 400 and ancient.json()["extra"]["field"] == "entry_date"
     garbage = await put_profile(client, coordinator, person, entry_date="yesterday")
     assert garbage.status_code == 400
 

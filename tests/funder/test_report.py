@@ -205,6 +205,8 @@ async def test_a_bad_period_is_a_clear_400(client: Client) -> None:
         ({"from": "2026-10-01"}, "to"),
         ({"from": "2026-13-01", "to": "2026-10-31"}, "from"),
         ({"from": "2026-10-31", "to": "2026-10-01"}, "to"),
+        ({"from": "0001-01-01", "to": "2026-10-31"}, "from"),
+        ({"from": "2026-10-01", "to": "9999-12-31"}, "to"),
     ):
         response = await client.get("/api/v1/reports/funder.xlsx", params=params, headers=coordinator.headers)
         assert response.status_code == 400, params

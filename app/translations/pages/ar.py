@@ -516,4 +516,6 @@ PAGES: Translations = {
     "Attendance rate": "نسبة الحضور",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "تحسب النسبة المواعيد التي كان الشخص متوقعًا فيها: الحضور مقسومًا على الحضور والغياب.",
     "In the person's language:": "بلغة الشخص:",
+    "Give a date between 1970 and 2199.": "أدخل تاريخاً بين 1970 و2199.",
+    "Give a date from 1970 on.": "أدخل تاريخاً من 1970 فصاعداً.",
 }

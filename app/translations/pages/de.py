@@ -520,4 +520,6 @@ PAGES: Translations = {
     "Attendance rate": "Anwesenheitsquote",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "Die Quote zählt die Termine, zu denen eine Person erwartet wurde: anwesend geteilt durch anwesend plus nicht erschienen.",
     "In the person's language:": "In der Sprache der Person:",
+    "Give a date between 1970 and 2199.": "Geben Sie ein Datum zwischen 1970 und 2199 an.",
+    "Give a date from 1970 on.": "Geben Sie ein Datum ab 1970 an.",
 }
