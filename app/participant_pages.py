@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -18,6 +19,12 @@ from scheduling.kinds import ActivityKind
 from scheduling.languages import is_language_code, pick_text
 
 AnyRequest = Request[Any, Any, Any]
+
+# The same sessions are listed again and again, and formatting a date with Babel (locale data,
+# patterns) was a quarter of the page's cost: remember what was formatted.
+_day = lru_cache(maxsize=8192)(local_day)
+_time = lru_cache(maxsize=8192)(local_time)
+_language_names = lru_cache(maxsize=512)(language_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +75,10 @@ class ParticipantPages(Controller):
                 kind=item.kind.value,
                 icon=KIND_ICONS[item.kind.value],
                 title=pick_text(item.title, lang, [settings.default_language, *item.languages]),
-                day=local_day(item.starts_at, item.timezone, lang),
-                starts=local_time(item.starts_at, item.timezone, lang),
-                ends=local_time(item.ends_at, item.timezone, lang),
-                languages=[language_name(code) for code in item.languages],
+                day=_day(item.starts_at, item.timezone, lang),
+                starts=_time(item.starts_at, item.timezone, lang),
+                ends=_time(item.ends_at, item.timezone, lang),
+                languages=[_language_names(code) for code in item.languages],
                 status=item.status.value,
                 seats_left=item.seats_left,
                 waitlisted=item.waitlisted,
@@ -87,6 +94,7 @@ class ParticipantPages(Controller):
             chosen_kind=chosen_kind,
             chosen_language=chosen_language,
             this_week=week == "1",
+            erased=request.query_params.get("erased") == "1",  # after "Delete my data" on the personal page
             activity_languages=sorted(
                 {code for item in items for code in item.languages} | {"de", "en", "ar", "fa", "uk", "tr", "ru"}
             ),

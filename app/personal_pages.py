@@ -210,6 +210,7 @@ class PersonalPages(Controller):
                 status_code=400,
                 detail_error=FIELD_MESSAGES[field_key(error.field, str(error))],
                 detail_error_field="phone" if error.field in (None, "phone") else error.field,
+                typed=data,
             )
         return Redirect(f"/r/{token}?lang={updated['language']}&done=saved", status_code=303)
 

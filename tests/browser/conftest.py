@@ -19,6 +19,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
 from app.embedded_redis import free_port
+from app.supervisor import _die_with_parent
 from tests.browser.axe import axe_source
 from tests.conftest import TMP
 from tests.e2e.processes import get_json, wait_for
@@ -55,6 +56,7 @@ class WebServer:
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,  # gone with this test worker, even if it is killed
         )
 
     def output(self) -> str:

@@ -82,11 +82,28 @@ async def test_participant_pages(client: AsyncClient, contexts: Any, axe_js: str
     await page.locator("form.stack button[type=submit]").click()
     await expect(page.locator("#login-error")).to_be_visible()
     await audit.check(page, "/staff/login (wrong password)")
-    # The personal page after cancelling.
+    # The personal page: a mistake in my details, then cancelled.
+    await page.goto(f"/r/{places.token}")
+    await page.locator("#d-phone").fill("12")
+    await page.locator("#d-phone").press("Enter")
+    await expect(page.locator("#d-phone-error")).to_be_visible()
+    await audit.check(page, "/r/<token> (details with a mistake)")
     await page.goto(f"/r/{places.token}")
     await page.locator("section.ticket form button[type=submit]").click()
     await expect(page.locator("p.notice")).to_be_visible()
     await audit.check(page, "/r/<token> (cancelled)")
+    # A form sent without its CSRF cookie (too old, or from another site): the error page.
+    await page.context.clear_cookies()
+    await page.locator("#d-name").fill("Nour")
+    async with page.expect_navigation() as navigation:
+        await page.locator("#d-name").press("Enter")
+    assert (await navigation.value).status == 403  # type: ignore[union-attr]
+    await audit.check(page, "403 page (form without its CSRF cookie)")
+    # Deleting my data leads to the start page, which says so.
+    await page.goto(f"/r/{places.token}")
+    await page.locator("form[action*=\"/erase\"] button[type=submit]").click()
+    await expect(page.locator("p.notice[role=status]")).to_be_visible()
+    await audit.check(page, "/?erased=1 (after deleting my data)")
     print(audit.report())
     audit.assert_clean()
 

@@ -150,3 +150,31 @@ async def test_readable_at_200_percent_zoom(client: AsyncClient, contexts: Any) 
                 )
                 too_wide.append(f"{path}?lang={lang}: {widths[0]} > {widths[1]} px ({', '.join(culprits)})")
     assert not too_wide, "\n".join(too_wide)
+
+
+async def test_my_details_keep_what_was_typed_and_mark_the_field(client: AsyncClient, phone: Page) -> None:
+    group = await a_group(client)
+    registration = await client.post(
+        f"/api/v1/sessions/{group.session_id}/registrations",
+        json={"name": "Amina", "phone": "+4915123456789", "language": "ar", "consent": True},
+    )
+    token = registration.json()["token"]
+    await phone.goto(f"/r/{token}?lang=ar")
+    await phone.locator("#d-name").fill("Amina Haddad")
+    await phone.locator("#d-phone").fill("12")
+    async with phone.expect_navigation() as navigation:
+        await phone.locator("#d-phone").press("Enter")
+    assert (await navigation.value).status == 400  # type: ignore[union-attr]
+
+    await expect(phone.locator("#d-name")).to_have_value("Amina Haddad")
+    await expect(phone.locator("#d-phone")).to_have_value("12")
+    await expect(phone.locator("#d-phone")).to_have_attribute("aria-invalid", "true")
+    await expect(phone.locator("#d-phone")).to_have_attribute("aria-describedby", "d-phone-error")
+    await expect(phone.locator("#d-phone-error")).to_have_text(said("ar", "phone"))
+    same_block = await phone.locator("#d-phone-error").evaluate(
+        "node => node.closest('.field') === document.getElementById('d-phone').closest('.field')"
+    )
+    assert same_block
+    assert await phone.evaluate("() => document.activeElement.id") == "d-phone"
+    me = await client.get(f"/api/v1/registrations/{token}")
+    assert me.status_code == 200 and "Amina Haddad" not in me.text  # nothing half-saved

@@ -37,6 +37,7 @@ PAGES: Translations = {
     "My registration": "تسجيلي",
     "Your place is cancelled. Thank you for telling us.": "تم إلغاء مكانك. شكرًا لإخبارنا.",
     "Your details are saved.": "تم حفظ بياناتك.",
+    "Your details are deleted and your future places are cancelled.": "تم حذف بياناتك وإلغاء أماكنك القادمة.",
     "This meeting is cancelled.": "تم إلغاء هذا اللقاء.",
     "You have a place.": "لديك مكان.",
     "You are on the waiting list, number %(position)s. We tell you when a place is free.": "أنت على قائمة الانتظار، رقم %(position)s. سنخبرك عندما يصبح هناك مكان متاح.",
@@ -172,6 +173,9 @@ PAGES: Translations = {
     "Text version": "نسخة النص",
     "Given": "أُعطيت",
     # Staff workspace: activities with the recurrence builder, a session's roster, messages to everyone
+    "Messages written before": "الرسائل المكتوبة سابقًا",
+    "sent to %(sent)s of %(people)s": "أُرسلت إلى %(sent)s من %(people)s",
+    "%(failed)s could not be sent": "تعذر إرسال %(failed)s",
     "Visit slot approved: %(title)s": "تمت الموافقة على موعد الزيارة: %(title)s",
     "Visit slot declined: %(title)s": "رُفض موعد الزيارة: %(title)s",
     "Hello %(name)s, your visit slot is approved: participants can sign up now.": "مرحبًا %(name)s، تمت الموافقة على موعد زيارتكم: يمكن للمشاركين التسجيل الآن.",

@@ -37,6 +37,7 @@ PAGES: Translations = {
     "My registration": "Meine Anmeldung",
     "Your place is cancelled. Thank you for telling us.": "Ihr Platz ist abgesagt. Danke, dass Sie Bescheid gesagt haben.",
     "Your details are saved.": "Ihre Angaben sind gespeichert.",
+    "Your details are deleted and your future places are cancelled.": "Ihre Angaben sind gelöscht und Ihre künftigen Plätze abgesagt.",
     "This meeting is cancelled.": "Dieses Treffen fällt aus.",
     "You have a place.": "Sie haben einen Platz.",
     "You are on the waiting list, number %(position)s. We tell you when a place is free.": "Sie stehen auf der Warteliste, Nummer %(position)s. Wir sagen Ihnen Bescheid, wenn ein Platz frei wird.",
@@ -205,6 +206,9 @@ PAGES: Translations = {
     "Text version": "Textfassung",
     "Given": "Erteilt",
     # Staff workspace: activities with the recurrence builder, a session's roster, messages to everyone
+    "Messages written before": "Bisher geschriebene Nachrichten",
+    "sent to %(sent)s of %(people)s": "an %(sent)s von %(people)s gesendet",
+    "%(failed)s could not be sent": "%(failed)s konnten nicht gesendet werden",
     "Choose what kind of activity it is.": "Wählen Sie, welche Art von Angebot es ist.",
     "Write a title, at most 200 characters.": "Schreiben Sie einen Titel, höchstens 200 Zeichen.",
     "A title has at most 200 characters.": "Ein Titel hat höchstens 200 Zeichen.",
