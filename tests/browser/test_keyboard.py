@@ -8,7 +8,7 @@ from typing import Any
 from httpx import AsyncClient
 from playwright.async_api import Page, expect
 
-from tests.browser.seed import a_group
+from tests.browser.seed import a_group, sign_in
 
 FOCUS_RING = """() => {
   const el = document.activeElement, style = getComputedStyle(el);
@@ -92,3 +92,26 @@ async def test_touch_targets_are_large(client: AsyncClient, phone: Page) -> None
             if target["height"] < 44 or target["width"] < 24:
                 small.append(f"{path}: {target}")
     assert not small, "\n".join(small)
+
+
+async def test_focus_is_visible_everywhere(client: AsyncClient, contexts: Any) -> None:
+    """Every stop of the Tab key shows a focus ring, on the participant pages, sign-in and the door."""
+    group = await a_group(client)
+    registration = await client.post(
+        f"/api/v1/sessions/{group.session_id}/registrations",
+        json={"name": "Amina", "phone": "+4915123456789", "language": "ar", "consent": True},
+    )
+    token = registration.json()["token"]
+    page: Page = await (await contexts(javascript=True, has_touch=False, is_mobile=False)).new_page()
+    unringed: list[str] = []
+    paths = ["/", f"/s/{group.session_id}?lang=ar", f"/r/{token}", "/staff/login", "/does-not-exist"]
+    for path in paths:
+        await page.goto(path)
+        stops = await _tab_through(page, limit=60)
+        assert len(stops) >= 3, f"{path}: only {stops} take the focus"
+        unringed += [f"{path}: {stop}" for stop in stops if stop["ring"] < 2 and not stop["shadow"]]
+    await sign_in(page, group.facilitator.email)
+    await page.goto(f"/staff/sessions/{group.session_id}/door")
+    stops = await _tab_through(page, limit=60)
+    unringed += [f"door: {stop}" for stop in stops if stop["ring"] < 2 and not stop["shadow"]]
+    assert not unringed, "\n".join(unringed)
