@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from markupsafe import escape
@@ -27,7 +28,9 @@ from notifications.outbox import add_message
 from notifications.tables import OutboxMessage
 from scheduling.errors import InvalidActivity, SessionNotFound
 from scheduling.kinds import RegistrationStatus
-from scheduling.tables import Registration, Session
+from scheduling.locking import lock_session
+from scheduling.services._common import as_utc
+from scheduling.tables import Registration
 
 MAX_SUBJECT = 200
 MAX_TEXT = 2000
@@ -77,7 +80,9 @@ async def queue_staff_message(
         statuses.append(RegistrationStatus.waitlisted.value)
     queued = already = 0
     async with write_transaction():
-        if not await Session.exists().where(Session.id == session_id):
+        # The session row's lock makes two sends of one form (a double click) queue one after
+        # the other, so the second finds the first one's rows instead of colliding with them.
+        if await lock_session(session_id) is None:
             raise SessionNotFound(f"There is no session with id {session_id}.")
         people = (
             await Registration.select(Registration.id)
@@ -99,6 +104,41 @@ async def queue_staff_message(
             )
             queued += 1
     return Broadcast(queued=queued, already=already)
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """One message staff wrote to a session, with how far it has got."""
+
+    subject: str
+    written_at: datetime
+    people: int
+    sent: int
+    failed: int
+
+
+async def staff_messages(session_id: int) -> list[SentMessage]:
+    """The messages staff wrote to everyone in this session, newest first."""
+    rows = (
+        await OutboxMessage.select(
+            OutboxMessage.dedupe_key, OutboxMessage.status, OutboxMessage.subject, OutboxMessage.created_at
+        )
+        .where(OutboxMessage.session_id == session_id, OutboxMessage.kind == MessageKind.staff_message.value)
+        .order_by(OutboxMessage.id)
+    )
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = row["dedupe_key"].split(":")[1]
+        entry = grouped.setdefault(
+            key, {"subject": row["subject"], "at": row["created_at"], "people": 0, "sent": 0, "failed": 0}
+        )
+        entry["people"] += 1
+        entry["sent"] += row["status"] == "sent"
+        entry["failed"] += row["status"] == "failed"
+    messages = [
+        SentMessage(e["subject"], as_utc(e["at"]), e["people"], e["sent"], e["failed"]) for e in grouped.values()
+    ]
+    return sorted(messages, key=lambda m: m.written_at, reverse=True)
 
 
 def render_staff_message(row: dict[str, Any], data: MessageData) -> RenderedMessage:

@@ -30,7 +30,7 @@ from app.settings import get_settings
 from app.staff.activity_pages import is_coordinator
 from checkin import services as checkin
 from checkin.controllers import operator, require_door_staff
-from notifications.broadcast import MAX_SUBJECT, MAX_TEXT, queue_staff_message
+from notifications.broadcast import MAX_SUBJECT, MAX_TEXT, queue_staff_message, staff_messages
 from scheduling import services
 from scheduling.errors import (
     InvalidActivity,
@@ -244,6 +244,16 @@ class SessionRoster:
             message=message or MessageForm(),
             move=move or MoveForm(new_date=local_start.date().isoformat(), new_time=local_start.strftime("%H:%M")),
             reason=reason,
+            written=[
+                {
+                    "subject": m.subject,
+                    "when": self.local(m.written_at),
+                    "people": m.people,
+                    "sent": m.sent,
+                    "failed": m.failed,
+                }
+                for m in await staff_messages(self.session_id)
+            ],
             max_subject=MAX_SUBJECT,
             max_text=MAX_TEXT,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -312,3 +313,24 @@ async def test_each_person_gets_the_message_in_their_own_channel_and_language(
     assert received.received[0]["text"].startswith("Hallo Person 2,") and "Raum 2" in received.received[0]["text"]
     sent = await OutboxMessage.select(OutboxMessage.channel).where(OutboxMessage.kind == "staff_message")
     assert sorted(row["channel"] for row in sent) == ["email", "sms"]
+
+
+async def test_two_sends_of_one_form_at_once_queue_each_person_once(client: AsyncClient) -> None:
+    door = await small_full_session(client)
+    results = await asyncio.gather(
+        *[
+            queue_staff_message(door.session_id, subject="Hallo", text="Bis Donnerstag!", message_key="same-key-0001")
+            for _ in range(4)
+        ]
+    )
+    assert sum(result.queued for result in results) == 4
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "staff_message") == 4
+
+
+async def test_the_page_lists_the_messages_written_with_their_progress(client: AsyncClient) -> None:
+    door = await small_full_session(client)
+    await queue_staff_message(door.session_id, subject="Raumwechsel", text="Raum 2.", message_key="first-message")
+    await OutboxMessage.update({OutboxMessage.status: "sent"}).where(OutboxMessage.registration_id == 1)
+    await sign_in(client, door.coordinator)
+    page = await client.get(page_of(door, "?lang=en"))
+    assert "Raumwechsel" in page.text and "sent to 1 of 4" in page.text
