@@ -99,6 +99,7 @@ PAGES: Translations = {
     "Download everything we keep about me": "دانلود همه چیزهایی که درباره من نگه داشته‌اید",
     "This deletes your name, phone number and e-mail and cancels your future places. It cannot be undone.": "این کار نام، شماره تلفن و ایمیل شما را پاک می‌کند و جاهای آینده شما را لغو می‌کند. این کار برگشت‌پذیر نیست.",
     "Delete my data": "داده‌هایم را پاک کن",
+    "Your details are deleted and your future places are cancelled.": "اطلاعات شما پاک شد و جاهای آینده شما لغو شد.",
     # --- staff: sign in, account, dashboard -------------------------------------------------
     "Sign in": "ورود",
     "Sign in for staff and hosts": "ورود برای کارکنان و میزبان‌ها",
@@ -552,4 +553,9 @@ PAGES: Translations = {
     "Attendance per person (Excel)": "حضور برای هر شخص (Excel)",
     "The downloads hold all kinds of activity and names of people: keep them safe.": "دانلودها همه انواع فعالیت و نام افراد را دارند: آن‌ها را امن نگه دارید.",
     "To (included)": "تا (با خود آن روز)",
+    # --- staff: added later ------------------------------------------------------------------
+    "Activities and their dates": "فعالیت‌ها و تاریخ‌هایشان",
+    "Messages written before": "پیام‌های نوشته‌شده قبلی",
+    "sent to %(sent)s of %(people)s": "فرستاده به %(sent)s نفر از %(people)s نفر",
+    "%(failed)s could not be sent": "%(failed)s پیام فرستاده نشد",
 }

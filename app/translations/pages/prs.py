@@ -101,6 +101,7 @@ PAGES: Translations = {
     "Download everything we keep about me": "دانلود همه معلوماتی که در باره من نگه داشته شده",
     "This deletes your name, phone number and e-mail and cancels your future places. It cannot be undone.": "این کار نام، نمبر تیلفون و ایمیل شما را پاک می‌کند و جای‌های آینده شما را لغو می‌کند. این کار دوباره برگشت داده نمی‌شود.",
     "Delete my data": "معلومات مرا پاک کن",
+    "Your details are deleted and your future places are cancelled.": "معلومات شما پاک شد و جای‌های آینده شما لغو شد.",
     # --- staff: sign in, account, dashboard -------------------------------------------------
     "Sign in": "ورود",
     "Sign in for staff and hosts": "ورود برای کارمندان و میزبانان",
@@ -554,4 +555,9 @@ PAGES: Translations = {
     "Attendance per person (Excel)": "حاضری برای هر شخص (Excel)",
     "The downloads hold all kinds of activity and names of people: keep them safe.": "دانلودها همه انواع فعالیت و نام افراد را دارند: آن‌ها را محفوظ نگه دارید.",
     "To (included)": "تا (همراه همان روز)",
+    # --- staff: added later ------------------------------------------------------------------
+    "Activities and their dates": "فعالیت‌ها و تاریخ‌های آن‌ها",
+    "Messages written before": "پیام‌هایی که قبلاً نوشته شده",
+    "sent to %(sent)s of %(people)s": "به %(sent)s نفر از %(people)s نفر فرستاده شد",
+    "%(failed)s could not be sent": "%(failed)s پیام فرستاده نشد",
 }

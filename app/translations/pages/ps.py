@@ -98,6 +98,7 @@ PAGES: Translations = {
     "Download everything we keep about me": "هر هغه څه ډاونلوډ کړئ چې زما په اړه ساتل شوي",
     "This deletes your name, phone number and e-mail and cancels your future places. It cannot be undone.": "دا ستاسو نوم، د تلیفون شمېره او ایمیل پاکوي او راتلونکي ځایونه مو لغوه کوي. دا بېرته نه شي راګرځول کېدای.",
     "Delete my data": "زما معلومات پاک کړئ",
+    "Your details are deleted and your future places are cancelled.": "ستاسو معلومات پاک شول او راتلونکي ځایونه مو لغوه شول.",
     # --- staff: sign in, account, dashboard -------------------------------------------------
     "Sign in": "ننوتل",
     "Sign in for staff and hosts": "د کارکوونکو او کوربه ګانو لپاره ننوتل",
@@ -563,4 +564,9 @@ PAGES: Translations = {
     "Attendance per person (Excel)": "د هر کس حاضري (Excel)",
     "The downloads hold all kinds of activity and names of people: keep them safe.": "ډاونلوډونه د فعالیت ټول ډولونه او د کسانو نومونه لري: خوندي یې وساتئ.",
     "To (included)": "تر (شامله)",
+    # --- staff: added later ------------------------------------------------------------------
+    "Activities and their dates": "فعالیتونه او د هغوی نېټې",
+    "Messages written before": "مخکې لیکل شوي پیغامونه",
+    "sent to %(sent)s of %(people)s": "له %(people)s کسانو څخه %(sent)s ته ولېږل شو",
+    "%(failed)s could not be sent": "%(failed)s ونه لېږل شول",
 }

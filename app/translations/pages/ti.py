@@ -99,6 +99,7 @@ PAGES: Translations = {
     "Download everything we keep about me": "ብዛዕባይ ዝተዓቀበ ኩሉ ኣውርዱ",
     "This deletes your name, phone number and e-mail and cancels your future places. It cannot be undone.": "እዚ ስምኩም፣ ቁጽሪ ተሌፎንኩምን ኢመይልኩምን ይድምስስ፣ ዝመጽእ ቦታታትኩም ድማ ይሰርዝ። ክምለስ ኣይክእልን።",
     "Delete my data": "ሓበሬታይ ደምስሱ",
+    "Your details are deleted and your future places are cancelled.": "ሓበሬታኹም ተደምሲሱ፣ ዝመጽእ ቦታታትኩም ድማ ተሰሪዞም።",
     # --- staff: sign in, account, dashboard -------------------------------------------------
     "Sign in": "ምእታው",
     "Sign in for staff and hosts": "ምእታው ንሰራሕተኛታትን ተቐበልቲ ጋሻን",
@@ -564,4 +565,9 @@ PAGES: Translations = {
     "Attendance per person (Excel)": "ተሳትፎ ብሰብ (Excel)",
     "The downloads hold all kinds of activity and names of people: keep them safe.": "እቶም ዝወርዱ ፋይላት ኩሉ ዓይነት ንጥፈትን ስም ሰባትን ኣለዎም: ብጥንቃቐ ሓልውዎም።",
     "To (included)": "ክሳብ (ሓዊሱ)",
+    # --- staff: added later ------------------------------------------------------------------
+    "Activities and their dates": "ንጥፈታትን ዕለታቶምን",
+    "Messages written before": "ቅድሚ ሕጂ ዝተጻሕፉ መልእኽትታት",
+    "sent to %(sent)s of %(people)s": "ካብ %(people)s ን%(sent)s ተላኢኹ",
+    "%(failed)s could not be sent": "%(failed)s ክለኣኹ ኣይከኣሉን",
 }
