@@ -135,9 +135,21 @@ class ActivityForm:
             waitlist=activity.waitlist,
             timezone=activity.timezone,
             facilitators=[str(user_id) for user_id in activity.facilitator_ids or []],
-            when=form_from_schedule(schedule) or WhenForm(),
+            when=form_from_schedule(schedule) or _times_only(schedule),
             from_date=from_date.isoformat(),
         )
+
+
+def _times_only(schedule: Schedule) -> WhenForm:
+    """For a rule the builder cannot express: at least the first date and the hours, to start from."""
+    start, end = schedule.start_local, schedule.start_local + schedule.duration
+    return WhenForm(
+        pattern="",
+        start_date=start.date().isoformat(),
+        start_time=start.strftime("%H:%M"),
+        end_time=end.strftime("%H:%M") if end.date() == start.date() else "",
+        end="",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,3 +342,17 @@ async def test_the_kind_of_an_activity_stays_when_it_is_edited(client: AsyncClie
     assert response.status_code == 303, response.text
     changed = await services.get_activity(activity["id"], include_unpublished=True)
     assert changed.kind.value == "small_group" and changed.title["de"] == "Anders"
+
+
+async def test_a_rule_the_builder_cannot_show_is_named_and_the_hours_are_kept(client: AsyncClient) -> None:
+    coordinator = await as_coordinator(client)
+    activity = await create_activity(
+        client, coordinator.headers, start="2027-10-07T10:00", rrule="FREQ=DAILY;COUNT=3", exdates=[]
+    )
+    page = await client.get(f"/staff/activities/{activity['id']}/edit?lang=en")
+    assert page.status_code == 200
+    assert "FREQ=DAILY;COUNT=3" in page.text and "cannot show" in page.text
+    assert 'value="2027-10-07"' in page.text and 'value="10:00"' in page.text and 'value="14:00"' in page.text
+    assert 'name="pattern" value="weekly" checked' not in page.text
+    shown = await client.get(f"/staff/activities/{activity['id']}?lang=en")
+    assert "FREQ=DAILY;COUNT=3" in shown.text
