@@ -26,29 +26,30 @@ class Busy(SchedulingError):
     retry_after = 2
 
 
+# One hand-written statement: this runs for every sign-up, and building the joined SELECT
+# with the query builder cost more than the database round trip itself.
+_LOCK_SELECT = (
+    "SELECT s.id, s.activity, s.status, s.starts_at, s.ends_at, s.capacity, s.confirmed_count,"
+    " s.waitlisted_count, a.capacity AS activity_capacity, a.waitlist, a.status AS activity_status,"
+    " a.kind, a.signup_cutoff_minutes AS cutoff"
+    ' FROM "session" s JOIN activity a ON a.id = s.activity WHERE s.id = {}'
+)
+# On PostgreSQL the same statement sets the transaction's lock timeout (``set_config(…, true)``
+# is ``SET LOCAL``) and then locks the row: a WHERE condition is evaluated when the row is
+# scanned, below the step that waits for the row lock, so the timeout is in force before any
+# wait begins, and one round trip is saved on every sign-up.
+_LOCK_POSTGRES = _LOCK_SELECT + " AND set_config('lock_timeout', {}, true) IS NOT NULL FOR UPDATE OF s"
+
+
 async def lock_session(session_id: int) -> dict[str, Any] | None:
     """The session row with its activity's capacity rules, locked until the transaction ends."""
     if not in_transaction():
         raise RuntimeError("lock_session() must run inside write_transaction()")
-    query = Session.select(
-        Session.id,
-        Session.activity,
-        Session.status,
-        Session.starts_at,
-        Session.ends_at,
-        Session.capacity,
-        Session.confirmed_count,
-        Session.waitlisted_count,
-        Session.activity.capacity.as_alias("activity_capacity"),
-        Session.activity.waitlist.as_alias("waitlist"),
-        Session.activity.status.as_alias("activity_status"),
-        Session.activity.kind.as_alias("kind"),
-        Session.activity.signup_cutoff_minutes.as_alias("cutoff"),
-    ).where(Session.id == session_id)
     if isinstance(engine(), PostgresEngine):
-        await engine().run_ddl(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
-        query = query.lock_rows("UPDATE", of=(Session,))
-    return await query.first()
+        rows = await Session.raw(_LOCK_POSTGRES, session_id, f"{LOCK_TIMEOUT_MS}ms")
+    else:
+        rows = await Session.raw(_LOCK_SELECT, session_id)
+    return dict(rows[0]) if rows else None
 
 
 def is_contention(error: BaseException) -> bool:

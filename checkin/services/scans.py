@@ -37,6 +37,7 @@ from checkin.services._common import (
     may_check_in,
     not_your_session,
     person,
+    scanned,
     session_row,
     utcnow,
 )
@@ -165,16 +166,21 @@ async def _decide(target: _Target, door: Door) -> _Decision:
         await session_row(door.session_id)  # an unknown session is a 404, not a denied scan
     if target.registration_id is None:
         return _Decision(ScanResult(CheckinResult.invalid, reason=target.reason))
-    who = await person(target.registration_id)
-    if who is None:
+    found = await scanned(target.registration_id, door.by)
+    if found is None:
         return _Decision(ScanResult(CheckinResult.invalid, reason=Reason.unknown_registration))
-    if not await may_check_in(door.by, door.session_id if door.session_id is not None else who.session_id):
+    who = found.who
+    if door.session_id is None or door.session_id == who.session_id:
+        allowed = found.may_check_in
+    else:
+        allowed = await may_check_in(door.by, door.session_id)
+    if not allowed:
         return _Decision(ScanResult(CheckinResult.invalid, who), forbidden=True)
     if door.session_id is not None and who.session_id != door.session_id:
         return _Decision(ScanResult(CheckinResult.wrong_session, who))
     if who.status == RegistrationStatus.cancelled.value:
         return _Decision(ScanResult(CheckinResult.cancelled, who, reason=Reason.registration_cancelled))
-    if (await session_row(who.session_id))["status"] == SessionStatus.cancelled.value:
+    if found.session_status == SessionStatus.cancelled.value:
         return _Decision(ScanResult(CheckinResult.cancelled, who, reason=Reason.session_cancelled))
     if who.status == RegistrationStatus.waitlisted.value:
         return _Decision(ScanResult(CheckinResult.invalid, who, reason=Reason.waitlisted))

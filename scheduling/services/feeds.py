@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduling.calendars import SeriesEvent, SessionInstance, build_calendar, series_events
@@ -13,9 +15,47 @@ from scheduling.recurrence import to_local
 from scheduling.services._common import as_utc, schedule_of
 from scheduling.tables import Activity, Session
 
+# Built feeds, per process, keyed by what they are built from. A feed changes only when its
+# activity row, its venue or one of its sessions does; sign-ups (the counters) do not show in it.
+# So each request reads one cheap fingerprint row and serves the stored bytes when it matches.
+_FEED_CACHE_SIZE = 256
+_feeds: OrderedDict[tuple[int, str, str, str], tuple[tuple[Any, ...], bytes]] = OrderedDict()
+
+# Every column of the activity, the venue's name and address, and the sessions' count, highest
+# id and latest change: every session change (time, cancellation, restoring) sets updated_at,
+# new sessions raise the highest id, deleted ones lower the count.
+_FINGERPRINT = (
+    "SELECT a.*, v.name AS venue_name, v.address AS venue_address,"
+    ' (SELECT count(*) FROM "session" s WHERE s.activity = a.id) AS session_count,'
+    ' (SELECT max(s.id) FROM "session" s WHERE s.activity = a.id) AS session_max_id,'
+    ' (SELECT max(s.updated_at) FROM "session" s WHERE s.activity = a.id) AS session_changed'
+    " FROM activity a LEFT JOIN venue v ON v.id = a.venue WHERE a.id = {}"
+)
+
 
 async def activity_calendar(activity_id: int, *, base_url: str, lang: str, fallback: str) -> bytes:
-    """The ICS feed of one published activity: one VEVENT with RRULE, EXDATE and overrides."""
+    """The ICS feed of one published activity: one VEVENT with RRULE, EXDATE and overrides.
+
+    Served from a per-process cache while the activity, its venue and its sessions are unchanged.
+    """
+    rows = await Activity.raw(_FINGERPRINT, activity_id)
+    if not rows or rows[0]["status"] != ActivityStatus.published.value:
+        raise ActivityNotFound(f"There is no activity with id {activity_id}.")
+    fingerprint = tuple(str(value) for value in rows[0].values())
+    key = (activity_id, lang, fallback, base_url)
+    cached = _feeds.get(key)
+    if cached is not None and cached[0] == fingerprint:
+        _feeds.move_to_end(key)
+        return cached[1]
+    body = await _build_activity_calendar(activity_id, base_url=base_url, lang=lang, fallback=fallback)
+    _feeds[key] = (fingerprint, body)  # read before building: a change meanwhile only means a rebuild
+    _feeds.move_to_end(key)
+    while len(_feeds) > _FEED_CACHE_SIZE:
+        _feeds.popitem(last=False)
+    return body
+
+
+async def _build_activity_calendar(activity_id: int, *, base_url: str, lang: str, fallback: str) -> bytes:
     row = (
         await Activity.select(
             *Activity.all_columns(),

@@ -82,22 +82,33 @@ def validate_contact(name: str, language: str, phone: str | None, email: str | N
 # --- history and counters ---------------------------------------------------------------
 
 
+# The statements of the sign-up path are written out by hand: they run for every sign-up, and
+# building them with the query builder cost as much CPU as the database spent running them
+# (see bench/README.md). They are plain SQL that PostgreSQL and SQLite both accept.
+
+
 async def _record(registration_id: int, actor: str, before: str, after: str, now: datetime, note: str = "") -> None:
-    await RegistrationChange.insert(
-        RegistrationChange(
-            registration=registration_id, at=now, actor=actor[:60], from_status=before, to_status=after, note=note[:300]
-        )
+    await RegistrationChange.raw(
+        "INSERT INTO registration_change (registration, at, actor, from_status, to_status, note)"
+        " VALUES ({}, {}, {}, {}, {}, {})",
+        registration_id,
+        now,
+        actor[:60],
+        before,
+        after,
+        note[:300],
     )
 
 
 async def _adjust_counts(session_id: int, confirmed: int = 0, waitlisted: int = 0) -> None:
-    changes: dict[Any, Any] = {}
-    if confirmed:
-        changes[Session.confirmed_count] = Session.confirmed_count + confirmed
-    if waitlisted:
-        changes[Session.waitlisted_count] = Session.waitlisted_count + waitlisted
-    if changes:
-        await Session.update(changes).where(Session.id == session_id)
+    if confirmed or waitlisted:
+        await Session.raw(
+            'UPDATE "session" SET confirmed_count = confirmed_count + {}, waitlisted_count = waitlisted_count + {}'
+            " WHERE id = {}",
+            confirmed,
+            waitlisted,
+            session_id,
+        )
 
 
 def _capacity(session: dict[str, Any]) -> int | None:
@@ -144,34 +155,37 @@ async def waitlist_position(registration_id: int) -> int | None:
 
 async def _existing_for(session_id: int, contact: Contact) -> dict[str, Any] | None:
     """A live registration on this session by someone with the same phone or e-mail."""
-    conditions = []
+    conditions: list[str] = []
+    values: list[Any] = [session_id, *ACTIVE]
     if contact.phone:
-        conditions.append(Registration.participant.phone == contact.phone)
+        conditions.append("p.phone = {}")
+        values.append(contact.phone)
     if contact.email:
-        conditions.append(Registration.participant.email == contact.email)
+        conditions.append("p.email = {}")
+        values.append(contact.email)
     if not conditions:
         return None
-    match = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
-    return (
-        await Registration.select(Registration.id, Registration.participant, Registration.status)
-        .where(Registration.session == session_id, Registration.status.is_in(list(ACTIVE)), match)
-        .first()
+    rows = await Registration.raw(
+        "SELECT r.id, r.participant, r.status FROM registration r JOIN participant p ON p.id = r.participant"
+        f" WHERE r.session = {{}} AND r.status IN ({{}}, {{}}) AND ({' OR '.join(conditions)}) LIMIT 1",
+        *values,
     )
+    return dict(rows[0]) if rows else None
 
 
 async def _new_participant(contact: Contact, consent_version: str, now: datetime) -> int:
-    rows = await Participant.insert(
-        Participant(
-            name=contact.name,
-            phone=contact.phone,
-            email=contact.email,
-            language=contact.language,
-            consent_version=consent_version,
-            consent_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-    ).returning(Participant.id)
+    rows = await Participant.raw(
+        "INSERT INTO participant (name, phone, email, language, consent_version, consent_at, merged_into,"
+        " created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, NULL, {}, {}) RETURNING id",
+        contact.name,
+        contact.phone,
+        contact.email,
+        contact.language,
+        consent_version,
+        now,
+        now,
+        now,
+    )
     return int(rows[0]["id"])
 
 
@@ -193,20 +207,20 @@ async def _seat(
     else:
         raise SessionFull("This session is full and has no waiting list.")
     token = new_token()
-    rows = await Registration.insert(
-        Registration(
-            participant=participant_id,
-            session=session["id"],
-            enrolment=enrolment_id,
-            status=status.value,
-            token=token,
-            queued_at=utcnow(),  # taken under the session lock: the waitlist's true arrival order
-            source=source,
-            consent_version=consent_version,
-            created_at=now,
-            updated_at=now,
-        )
-    ).returning(Registration.id)
+    rows = await Registration.raw(
+        "INSERT INTO registration (participant, session, enrolment, status, token, queued_at, source,"
+        " consent_version, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+        participant_id,
+        session["id"],
+        enrolment_id,
+        status.value,
+        token,
+        utcnow(),  # taken under the session lock: the waitlist's true arrival order
+        source,
+        consent_version,
+        now,
+        now,
+    )
     registration_id = int(rows[0]["id"])
     if status is RegistrationStatus.confirmed:
         await _adjust_counts(session["id"], confirmed=1)
@@ -270,12 +284,14 @@ async def sign_up(
             now=now,
             enrolment_id=enrolment_id,
         )
+        # The newest arrival is last in the queue, and the locked row's counter (changed only
+        # under this lock, with every status change) says how long the queue is: no count(*).
+        position = session["waitlisted_count"] if status is RegistrationStatus.waitlisted else None
         more = 0
         if data.series:
             more = await _register_later_sessions(
                 session["activity"], as_utc(session["starts_at"]), participant_id, enrolment_id, consent_version, now
             )
-        position = await waitlist_position(registration_id)
     return SignUpResult(
         registration_id=registration_id,
         participant_id=participant_id,
