@@ -29,7 +29,7 @@ from app.i18n import translations
 from app.pages import KIND_LABELS, N_, gettext_functions, render, request_language
 from app.settings import get_settings
 from checkin import charts, services
-from checkin.controllers import operator, people_download, sessions_download
+from checkin.controllers import audit_read, operator, people_download, sessions_download
 from checkin.services.period import MAX_PERIOD
 from scheduling.kinds import ActivityKind
 
@@ -243,7 +243,7 @@ class ReportPages(Controller):
         period = services.Period.checked(form.period_start(zone), form.period_end(zone))
         stem, _, kind = request.url.path.rpartition("/")[2].partition(".")
         if stem == "people":
-            return await people_download(period, kind)
+            return await people_download(request, period, kind)
         return await sessions_download(period, kind)
 
 
@@ -270,6 +270,7 @@ class AttendancePages(Controller):
             end=form.period_end(zone) if form.last and not errors else None,
             language=words.lang,
         )
+        await audit_read(request, "attendance.read", f"activity:{activity_id}")
         marks = {mark: (symbol, words.gettext(word)) for mark, (symbol, word) in MARKS.items()}
         return render(
             request,

@@ -55,6 +55,13 @@ def operator(request: AnyRequest) -> services.Operator:
     return services.Operator(user_id=user.id, any_session=user.has_role(Role.coordinator))
 
 
+async def audit_read(request: AnyRequest, action: str, subject: str) -> None:
+    """Record that a staff member read personal data (names, attendance) in the audit log."""
+    from app.privacy.services import audit
+
+    await audit(require_user(request).id, action, subject)
+
+
 def person_out(person: services.Person) -> PersonOut:
     return PersonOut(id=person.id, name=person.name, status=person.status, session_id=person.session_id)
 
@@ -153,9 +160,13 @@ class SessionDoorController(Controller):
         return NoShowsOut(session_id=session_id, no_shows=await services.mark_no_shows(session_id))
 
     @get("/attendance", guards=[require_staff], operation_id="sessionAttendance")
-    async def attendance(self, session_id: FromPath[int]) -> AttendanceOut:
-        """Expected, checked in, walk-ins and no-shows, with everyone confirmed or checked in by name."""
+    async def attendance(self, request: AnyRequest, session_id: FromPath[int]) -> AttendanceOut:
+        """Expected, checked in, walk-ins and no-shows, with everyone confirmed or checked in by name.
+
+        Recorded in the audit log.
+        """
         summary = await services.attendance(session_id)
+        await audit_read(request, "attendance.read", f"session:{session_id}")
         return AttendanceOut(
             session_id=summary.session_id,
             expected=summary.expected,
@@ -193,7 +204,7 @@ class ActivityAttendanceController(Controller):
         Marks: present, no_show, upcoming, waitlisted, excused (the person cancelled), cancelled
         (the session was cancelled), not_registered. Sessions starting in ``[from, to)``; ``to``
         defaults to a week from now, ``from`` to the first session; at most the last 52 sessions.
-        Facilitators see only the activities they run (403 otherwise).
+        Facilitators see only the activities they run (403 otherwise). Recorded in the audit log.
         """
         summary = await services.series_attendance(
             activity_id,
@@ -202,6 +213,7 @@ class ActivityAttendanceController(Controller):
             end=parse_instant(end, "to"),
             language=get_settings().default_language,
         )
+        await audit_read(request, "attendance.read", f"activity:{activity_id}")
         return series_out(summary)
 
 
@@ -263,58 +275,40 @@ class ReportController(Controller):
     guards = [require_coordinator]
 
     @get("/attendance.csv", operation_id="attendanceReportCsv", media_type="text/csv; charset=utf-8")
-    async def attendance_csv(self, start: From = None, end: To = None) -> Response[str]:
+    async def attendance_csv(self, start: From = None, end: To = None) -> Response[Any]:
         """One row per session starting in ``[from, to)`` with its attendance counts, as CSV with a header row.
 
         ``from`` is required; ``to`` defaults to now. Titles are in the default language.
         """
-        rows, filename = await _report(start, end)
-        return Response(
-            services.report_csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
-        )
+        return await sessions_download(_required_period(start, end), "csv")
 
     @get("/attendance.xlsx", operation_id="attendanceReportXlsx", media_type=XLSX)
-    async def attendance_xlsx(self, start: From = None, end: To = None) -> Response[bytes]:
+    async def attendance_xlsx(self, start: From = None, end: To = None) -> Response[Any]:
         """The same report as an Excel workbook."""
-        rows, filename = await _report(start, end)
-        return Response(
-            services.report_xlsx(rows),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
-        )
+        return await sessions_download(_required_period(start, end), "xlsx")
 
     @get("/attendance/people", operation_id="peopleAttendanceReport")
-    async def people(self, start: From = None, end: To = None) -> PeopleReportOut:
-        """Attendance per person over ``[from, to)`` across all activities (default: the last 12 weeks)."""
+    async def people(self, request: AnyRequest, start: From = None, end: To = None) -> PeopleReportOut:
+        """Attendance per person over ``[from, to)`` across all activities (default: the last 12 weeks).
+
+        Recorded in the audit log, as are its downloads.
+        """
         period = report_period(start, end)
         rows = await services.people_report(period)
+        await audit_read(request, "report.people", period_filename("people", period))
         return PeopleReportOut(
             start=period.start, end=period.end, people=[PersonAttendanceOut(**asdict(row)) for row in rows]
         )
 
     @get("/attendance/people.csv", operation_id="peopleAttendanceReportCsv", media_type="text/csv; charset=utf-8")
-    async def people_csv(self, start: From = None, end: To = None) -> Response[str]:
+    async def people_csv(self, request: AnyRequest, start: From = None, end: To = None) -> Response[Any]:
         """Attendance per person as CSV (the same columns as the JSON)."""
-        period = report_period(start, end)
-        rows = await services.people_report(period)
-        return Response(
-            services.table_csv(services.PEOPLE_COLUMNS, rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{period_filename("people", period)}.csv"'},
-        )
+        return await people_download(request, report_period(start, end), "csv")
 
     @get("/attendance/people.xlsx", operation_id="peopleAttendanceReportXlsx", media_type=XLSX)
-    async def people_xlsx(self, start: From = None, end: To = None) -> Response[bytes]:
+    async def people_xlsx(self, request: AnyRequest, start: From = None, end: To = None) -> Response[Any]:
         """Attendance per person as an Excel workbook."""
-        period = report_period(start, end)
-        rows = await services.people_report(period)
-        return Response(
-            services.table_xlsx(services.PEOPLE_COLUMNS, rows, title="People"),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{period_filename("people", period)}.xlsx"'},
-        )
+        return await people_download(request, report_period(start, end), "xlsx")
 
     @get("/attendance/weekly", operation_id="weeklyAttendanceReport")
     async def weekly(self, start: From = None, end: To = None, kind: ReportKind = None) -> WeeklyReportOut:
@@ -347,13 +341,33 @@ class ReportController(Controller):
         )
 
 
-async def _report(start: str | None, end: str | None) -> tuple[list[services.ReportRow], str]:
-    """The report rows for ``[from, to)`` and a file name (without extension) for the download."""
+def _required_period(start: str | None, end: str | None) -> services.Period:
     begin = parse_instant(start, "from")
     if begin is None:
         raise InvalidCheckin("from", "Give the first day of the report: ?from=2026-10-01")
-    until = parse_instant(end, "to") or datetime.now(UTC)
-    settings = get_settings()
-    rows = await services.attendance_report(begin, until, language=settings.default_language)
-    zone = ZoneInfo(settings.timezone)
-    return rows, f"attendance-{begin.astimezone(zone):%Y-%m-%d}-{until.astimezone(zone):%Y-%m-%d}"
+    return services.Period.checked(begin, parse_instant(end, "to") or datetime.now(UTC))
+
+
+def _download(body: str | bytes, kind: str, filename: str) -> Response[Any]:
+    media_type = "text/csv; charset=utf-8" if kind == "csv" else XLSX
+    return Response(
+        body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}.{kind}"'}
+    )
+
+
+async def sessions_download(period: services.Period, kind: str) -> Response[Any]:
+    """The per-session report as a CSV or XLSX download (``kind``); the API and the reports page share it."""
+    rows = await services.attendance_report(period.start, period.end, language=get_settings().default_language)
+    body = services.report_csv(rows) if kind == "csv" else services.report_xlsx(rows)
+    return _download(body, kind, period_filename("attendance", period))
+
+
+async def people_download(request: AnyRequest, period: services.Period, kind: str) -> Response[Any]:
+    """The per-person report as a CSV or XLSX download (``kind``), recorded in the audit log."""
+    rows = await services.people_report(period)
+    await audit_read(request, "report.people", f"{period_filename('people', period)}.{kind}")
+    if kind == "csv":
+        body: str | bytes = services.table_csv(services.PEOPLE_COLUMNS, rows)
+    else:
+        body = services.table_xlsx(services.PEOPLE_COLUMNS, rows, title="People")
+    return _download(body, kind, period_filename("people", period))

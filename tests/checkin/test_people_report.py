@@ -146,3 +146,27 @@ async def test_the_weekly_report_counts_registered_attended_and_walk_ins(client:
     )
     assert [(w["sessions"], w["registered"]) for w in cafes.json()["weeks"]] == [(0, 0)] * 3
     assert cafes.json()["totals"] == {}
+
+
+async def test_reading_names_and_attendance_is_in_the_audit_log(client: Client) -> None:
+    from app.privacy.tables import AuditEntry
+
+    series = await a_series(client)
+    coordinator = series.door.coordinator
+    await client.get("/api/v1/reports/attendance/people", params=OCTOBER, headers=coordinator.headers)
+    await client.get("/api/v1/reports/attendance/people.csv", params=OCTOBER, headers=coordinator.headers)
+    await client.get(
+        f"/api/v1/activities/{series.door.activity['id']}/attendance",
+        params=OCTOBER,
+        headers=series.door.facilitator.headers,
+    )
+    await client.get("/api/v1/reports/attendance/weekly", params=OCTOBER, headers=coordinator.headers)
+    entries = await AuditEntry.select(AuditEntry.user_id, AuditEntry.action, AuditEntry.subject).order_by(
+        AuditEntry.id
+    )
+    reads = [(e["user_id"], e["action"], e["subject"]) for e in entries if e["action"] != "roster.read"]
+    assert reads == [
+        (coordinator.id, "report.people", "people-2027-10-01-2027-11-01"),
+        (coordinator.id, "report.people", "people-2027-10-01-2027-11-01.csv"),
+        (series.door.facilitator.id, "attendance.read", f"activity:{series.door.activity['id']}"),
+    ]  # the weekly report holds no names, so reading it is not recorded
