@@ -161,9 +161,7 @@ async def test_reading_names_and_attendance_is_in_the_audit_log(client: Client) 
         headers=series.door.facilitator.headers,
     )
     await client.get("/api/v1/reports/attendance/weekly", params=OCTOBER, headers=coordinator.headers)
-    entries = await AuditEntry.select(AuditEntry.user_id, AuditEntry.action, AuditEntry.subject).order_by(
-        AuditEntry.id
-    )
+    entries = await AuditEntry.select(AuditEntry.user_id, AuditEntry.action, AuditEntry.subject).order_by(AuditEntry.id)
     reads = [(e["user_id"], e["action"], e["subject"]) for e in entries if e["action"] != "roster.read"]
     assert reads == [
         (coordinator.id, "report.people", "people-2027-10-01-2027-11-01"),
