@@ -566,4 +566,8 @@ PAGES: Translations = {
     "Messages written before": "Peyamên ku berê hatine nivîsandin",
     "sent to %(sent)s of %(people)s": "hat şandin: %(sent)s ji %(people)s",
     "%(failed)s could not be sent": "nehat şandin: %(failed)s",
+    "Give a date from 1970 on.": "Dîrokekê ji 1970an û pê ve binivîsin.",
+    "Give a date between 1970 and 2199.": "Dîrokekê di navbera 1970 û 2199an de binivîsin.",
+    "Your details are deleted and your future places are cancelled.": "Agahiyên we hatin jêbirin û cihên we yên pêşerojê hatin betalkirin.",
+    "In the person's language:": "Bi zimanê kesî:",
 }

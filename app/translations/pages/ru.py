@@ -578,4 +578,8 @@ PAGES: Translations = {
     "Messages written before": "Ранее написанные сообщения",
     "sent to %(sent)s of %(people)s": "отправлено: %(sent)s из %(people)s",
     "%(failed)s could not be sent": "не удалось отправить: %(failed)s",
+    "Give a date from 1970 on.": "Укажите дату не раньше 1970 года.",
+    "Give a date between 1970 and 2199.": "Укажите дату между 1970 и 2199 годами.",
+    "Your details are deleted and your future places are cancelled.": "Ваши данные удалены, а ваши будущие места отменены.",
+    "In the person's language:": "На языке человека:",
 }

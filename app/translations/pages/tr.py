@@ -552,4 +552,8 @@ PAGES: Translations = {
     "Messages written before": "Daha önce yazılan mesajlar",
     "sent to %(sent)s of %(people)s": "gönderildi: %(sent)s / %(people)s",
     "%(failed)s could not be sent": "gönderilemedi: %(failed)s",
+    "Give a date from 1970 on.": "1970 veya sonrasından bir tarih yazın.",
+    "Give a date between 1970 and 2199.": "1970 ile 2199 arasında bir tarih yazın.",
+    "Your details are deleted and your future places are cancelled.": "Bilgileriniz silindi ve gelecekteki yerleriniz iptal edildi.",
+    "In the person's language:": "Kişinin dilinde:",
 }

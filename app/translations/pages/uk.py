@@ -578,4 +578,8 @@ PAGES: Translations = {
     "Messages written before": "Раніше написані повідомлення",
     "sent to %(sent)s of %(people)s": "надіслано: %(sent)s з %(people)s",
     "%(failed)s could not be sent": "не вдалося надіслати: %(failed)s",
+    "Give a date from 1970 on.": "Вкажіть дату, не ранішу за 1970 рік.",
+    "Give a date between 1970 and 2199.": "Вкажіть дату між 1970 і 2199 роками.",
+    "Your details are deleted and your future places are cancelled.": "Ваші дані видалено, а ваші майбутні місця скасовано.",
+    "In the person's language:": "Мовою людини:",
 }
