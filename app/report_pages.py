@@ -181,6 +181,7 @@ class ReportPages(Controller):
             "staff/reports.html",
             weekly=weekly,
             chart=self.chart(words, form, weekly),
+            kind_charts=self.kind_charts(words, form, weekly),
             weeks=[
                 {
                     "label": words.day(week.starts_on),
@@ -202,13 +203,16 @@ class ReportPages(Controller):
         )
 
     @staticmethod
-    def chart(words: Words, form: PeriodForm, weekly: services.WeeklyAttendance) -> Any:
-        total = {key: sum(getattr(week, key) for week in weekly.weeks) for key in ("sessions", "registered")}
-        attended = sum(week.attended for week in weekly.weeks)
-        walk_ins = sum(week.walk_ins for week in weekly.weeks)
-        kind_name = words.gettext(KIND_LABELS[weekly.kind]) if weekly.kind else words.gettext(N_("all kinds"))
+    def chart(words: Words, form: PeriodForm, weekly: services.WeeklyAttendance, kind: str | None = None) -> Any:
+        """The weekly bars of one kind of activity (``kind``), else of the kind asked for, else of all kinds."""
+        kind = kind or weekly.kind
+        counts = [week.by_kind.get(kind, services.KindCounts()) if kind else week for week in weekly.weeks]
+        total = {
+            key: sum(getattr(c, key) for c in counts) for key in ("sessions", "registered", "attended", "walk_ins")
+        }
+        kind_name = words.gettext(KIND_LABELS.get(kind, kind)) if kind else words.gettext(N_("all kinds"))
         return charts.bar_chart(
-            chart_id="weekly-chart",
+            chart_id=f"chart-{kind or 'all'}",
             title=words.gettext(N_("Attendance per week (%(kind)s)"), kind=kind_name),
             description=words.gettext(
                 N_(
@@ -218,17 +222,33 @@ class ReportPages(Controller):
                 ),
                 first=words.day(form.first) if form.first else "",
                 last=words.day(form.last) if form.last else "",
-                sessions=total["sessions"],
-                registered=total["registered"],
-                attended=attended,
-                walk_ins=walk_ins,
+                **total,
             ),
             categories=[words.short_day(week.starts_on) for week in weekly.weeks],
             series=[charts.BarSeries(words.gettext(label), style) for _, label, style in SERIES],
-            values=[[week.registered, week.attended, week.walk_ins] for week in weekly.weeks],
+            values=[[c.registered, c.attended, c.walk_ins] for c in counts],
             empty_text=words.gettext(N_("Nobody was expected in this period.")),
             axis_label=words.gettext(N_("People")),
         )
+
+    @staticmethod
+    def kind_charts(words: Words, form: PeriodForm, weekly: services.WeeklyAttendance) -> list[dict[str, Any]]:
+        """With all kinds shown and more than one kind held: one chart per kind, each with its own table."""
+        if weekly.kind or len(weekly.totals) < 2:
+            return []
+        return [
+            {
+                "kind": kind,
+                "label": words.gettext(KIND_LABELS.get(kind, kind)),
+                "icon": KIND_ICONS.get(kind, ""),
+                "chart": ReportPages.chart(words, form, weekly, kind),
+                "weeks": [
+                    (words.day(week.starts_on), week.label, week.by_kind.get(kind, services.KindCounts()))
+                    for week in weekly.weeks
+                ],
+            }
+            for kind in weekly.totals
+        ]
 
     @get(["/attendance.csv", "/attendance.xlsx", "/people.csv", "/people.xlsx"])
     async def download(self, request: AnyRequest, start: FromDay = "", end: ToDay = "") -> Response[Any]:

@@ -192,3 +192,45 @@ async def test_extreme_dates_in_the_api_are_client_errors(client: Client) -> Non
         for params in ({"to": "0001-01-01"}, {"from": "0001-01-01", "to": "0001-01-02"}, {"from": "9999-12-31"}):
             response = await client.get(url, params=params, headers=door.coordinator.headers)
             assert 400 <= response.status_code < 500, (url, params, response.text)
+
+
+async def test_with_several_kinds_each_kind_gets_its_own_chart_and_table(client: Client) -> None:
+    from tests.scheduling.factories import create_activity, sessions_of
+
+    series = await a_series(client)
+    coordinator = series.door.coordinator
+    cafe = await create_activity(
+        client,
+        coordinator.headers,
+        kind="cafe",
+        title={"de": "Sprachcafé"},
+        start="2027-10-05T15:00",
+        duration_minutes=120,
+        rrule="FREQ=WEEKLY;COUNT=3",
+        exdates=[],
+        capacity=None,
+    )
+    first_cafe = int((await sessions_of(client, cafe["id"]))[0]["id"])
+    await client.post(
+        f"/api/v1/sessions/{first_cafe}/anonymous-walk-ins", json={"delta": 5}, headers=coordinator.headers
+    )
+    await sign_in(client, coordinator)
+    page = await client.get("/staff/reports", params={**PERIOD, "lang": "en"})
+    assert page.status_code == 200, page.text
+    charts = [
+        ET.fromstring(svg)  # noqa: S314
+        for svg in re.findall(r"<svg xmlns=.*?</svg>", page.text, re.S)
+    ]
+    assert [c.get("id") for c in charts] == ["chart-all", "chart-small_group", "chart-cafe"]
+    assert all(c.get("role") == "img" for c in charts)
+    titles = [c.find("{http://www.w3.org/2000/svg}title").text for c in charts]  # type: ignore[union-attr]
+    assert titles == [
+        "Attendance per week (all kinds)",
+        "Attendance per week (Small group)",
+        "Attendance per week (Meeting café)",
+    ]
+    cafe_table = page.text.split('id="kind-cafe-caption"')[1]
+    first_week = re.search(r"<td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", cafe_table)
+    assert first_week and first_week.groups() == ("1", "0", "0", "5")
+    filtered = await client.get("/staff/reports", params={**PERIOD, "kind": "cafe", "lang": "en"})
+    assert len(re.findall(r"<svg xmlns=", filtered.text)) == 1  # one kind asked for: one chart

@@ -113,3 +113,18 @@ async def test_a_period_that_ends_before_it_starts_is_a_400(client: Client) -> N
     assert "ends before it starts" in body["detail"]
     garbage = await client.get(url, params={"from": "last week"}, headers=door.coordinator.headers)
     assert garbage.status_code == 400 and garbage.json()["extra"] == {"field": "from"}
+
+
+async def test_the_new_report_routes_are_in_the_openapi_schema(client: Client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values() if "operationId" in op}
+    assert {
+        "activityAttendance",
+        "peopleAttendanceReport",
+        "peopleAttendanceReportCsv",
+        "peopleAttendanceReportXlsx",
+        "weeklyAttendanceReport",
+    } <= operations
+    assert not any(path.startswith("/staff/reports") for path in schema["paths"])  # pages stay out of the API
+    marks = schema["components"]["schemas"]["SeriesPersonOut"]["properties"]["marks"]
+    assert "not_registered" in marks["description"]

@@ -517,6 +517,7 @@ PAGES: Translations = {
         "%(num)s شخصًا",
         "%(num)s شخص",
     ),
+    "Each kind of activity on its own": "كل نوع من الأنشطة على حدة",
     "Attendance rate": "نسبة الحضور",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "تحسب النسبة المواعيد التي كان الشخص متوقعًا فيها: الحضور مقسومًا على الحضور والغياب.",
     "In the person's language:": "بلغة الشخص:",

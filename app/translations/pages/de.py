@@ -521,6 +521,7 @@ PAGES: Translations = {
         "%(num)s Person",
         "%(num)s Personen",
     ),
+    "Each kind of activity on its own": "Jede Art von Angebot für sich",
     "Attendance rate": "Anwesenheitsquote",
     "The rate counts the sessions a person was expected at: present divided by present and no-show.": "Die Quote zählt die Termine, zu denen eine Person erwartet wurde: anwesend geteilt durch anwesend plus nicht erschienen.",
     "In the person's language:": "In der Sprache der Person:",
