@@ -560,4 +560,7 @@ PAGES: Translations = {
     "Messages written before": "پیام‌هایی که قبلاً نوشته شده",
     "sent to %(sent)s of %(people)s": "به %(sent)s نفر از %(people)s نفر فرستاده شد",
     "%(failed)s could not be sent": "%(failed)s پیام فرستاده نشد",
+    "Give a date from 1970 on.": "تاریخی از ۱۹۷۰ به بعد بدهید.",
+    "Give a date between 1970 and 2199.": "تاریخی بین ۱۹۷۰ و ۲۱۹۹ بدهید.",
+    "In the person's language:": "به زبان خود شخص:",
 }

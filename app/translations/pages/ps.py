@@ -569,4 +569,7 @@ PAGES: Translations = {
     "Messages written before": "مخکې لیکل شوي پیغامونه",
     "sent to %(sent)s of %(people)s": "له %(people)s کسانو څخه %(sent)s ته ولېږل شو",
     "%(failed)s could not be sent": "%(failed)s ونه لېږل شول",
+    "Give a date from 1970 on.": "له ۱۹۷۰ څخه وروسته یوه نېټه ورکړئ.",
+    "Give a date between 1970 and 2199.": "د ۱۹۷۰ او ۲۱۹۹ ترمنځ یوه نېټه ورکړئ.",
+    "In the person's language:": "د کس په خپله ژبه:",
 }

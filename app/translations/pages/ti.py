@@ -570,4 +570,7 @@ PAGES: Translations = {
     "Messages written before": "ቅድሚ ሕጂ ዝተጻሕፉ መልእኽትታት",
     "sent to %(sent)s of %(people)s": "ካብ %(people)s ን%(sent)s ተላኢኹ",
     "%(failed)s could not be sent": "%(failed)s ክለኣኹ ኣይከኣሉን",
+    "Give a date from 1970 on.": "ካብ 1970 ንደሓር ዘሎ ዕለት ሃቡ።",
+    "Give a date between 1970 and 2199.": "ኣብ መንጎ 1970 ከምኡ'ውን 2199 ዘሎ ዕለት ሃቡ።",
+    "In the person's language:": "ብቋንቋ ናይቲ ሰብ:",
 }
