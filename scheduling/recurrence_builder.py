@@ -294,6 +294,8 @@ def form_from_schedule(schedule: Schedule) -> WhenForm | None:
         return form
     parts = dict(part.split("=", 1) for part in schedule.rule.text.split(";"))
     allowed = {"FREQ", "INTERVAL", "BYDAY", "COUNT", "UNTIL", "WKST"}
+    if parts["FREQ"] == "WEEKLY" and "BYDAY" not in parts:
+        parts["BYDAY"] = WEEKDAYS[start.weekday()]  # RFC 5545: the weekday of the first date
     if set(parts) - allowed or "BYDAY" not in parts:
         return None
     days = parts["BYDAY"].split(",")

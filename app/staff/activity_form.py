@@ -339,7 +339,7 @@ def update_for(
         changes["duration_minutes"] = checked.when.duration_minutes
     if sorted(new.exdates) != sorted(old.exdates):
         changes["exdates"] = checked.when.exdates
-    rule_changed = (new.rule.text if new.rule else None) != (old.rule.text if old.rule else None)
+    rule_changed = checked.when.rrule() != _builder_rule(old)
     if rule_changed:
         rrule = checked.when.rrule()
         if rrule and checked.when.count is not None and earlier_sessions:
@@ -353,6 +353,18 @@ def update_for(
             start = start.replace(year=from_date.year, month=from_date.month, day=from_date.day)
         changes["start"] = start.strftime("%Y-%m-%dT%H:%M")
     return ActivityUpdate(from_date=from_date, **changes) if changes else ActivityUpdate()
+
+
+def _builder_rule(schedule: Schedule) -> str | None:
+    """A stored rule as the builder writes it, so equal rules compare equal (``FREQ=WEEKLY`` on a
+    Thursday is ``FREQ=WEEKLY;BYDAY=TH``); a rule the builder cannot express stays as stored."""
+    form = form_from_schedule(schedule)
+    if form is not None:
+        try:
+            return parse_when(form).rrule()
+        except WhenErrors:
+            pass
+    return schedule.rule.text if schedule.rule else None
 
 
 def is_empty(update: ActivityUpdate) -> bool:

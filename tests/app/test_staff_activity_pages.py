@@ -356,3 +356,32 @@ async def test_a_rule_the_builder_cannot_show_is_named_and_the_hours_are_kept(cl
     assert 'name="pattern" value="weekly" checked' not in page.text
     shown = await client.get(f"/staff/activities/{activity['id']}?lang=en")
     assert "FREQ=DAILY;COUNT=3" in shown.text
+
+
+async def test_changing_only_the_title_of_a_running_series_does_not_split_it(client: AsyncClient) -> None:
+    coordinator = await as_coordinator(client)
+    start = (datetime.now(UTC) - timedelta(days=14)).astimezone(BERLIN).date()
+    activity = await create_activity(
+        client, coordinator.headers, start=f"{start.isoformat()}T10:00", rrule="FREQ=WEEKLY;COUNT=8", exdates=[]
+    )
+    path = f"/staff/activities/{activity['id']}/edit"
+    page = await client.get(path)
+    fields = dict(
+        re.findall(
+            r'<input id="[^"]+" name="(start_date|start_time|end_time|count|from_date)"[^>]*value="([^"]*)"', page.text
+        )
+    )
+    form = weekly_form(
+        weekdays=[["MO", "TU", "WE", "TH", "FR", "SA", "SU"][start.weekday()]],
+        end="count",
+        skipped="",
+        title_de="Nur ein neuer Titel",
+        title_ar="",
+        **fields,
+    )
+    response = await post_form(client, path, form, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith(f"/staff/activities/{activity['id']}?")
+    changed = await services.get_activity(activity["id"], include_unpublished=True)
+    assert changed.title["de"] == "Nur ein neuer Titel" and changed.rrule == "FREQ=WEEKLY;COUNT=8"
+    assert len(await services.list_activity_sessions(activity["id"])) == 8

@@ -247,3 +247,12 @@ def test_next_dates_counts_the_whole_series() -> None:
 def test_next_dates_of_an_open_series() -> None:
     upcoming, total = next_dates(schedule_of(when(end="open")), after=datetime(2026, 9, 1, tzinfo=UTC), limit=5)
     assert len(upcoming) == 5 and total is None
+
+
+def test_a_weekly_rule_without_weekdays_is_on_the_weekday_of_its_first_date() -> None:
+    schedule = build_schedule(
+        timezone="Europe/Berlin", start="2026-10-01T10:00", duration_minutes=240, rrule_text="FREQ=WEEKLY;COUNT=4"
+    )
+    form = form_from_schedule(schedule)
+    assert form is not None and form.weekdays == ["TH"] and form.count == "4"
+    assert parse_when(form).rrule() == "FREQ=WEEKLY;BYDAY=TH;COUNT=4"
