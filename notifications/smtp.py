@@ -122,9 +122,15 @@ class SmtpPool:
 
     @staticmethod
     async def _envelope(connection: _Connection, sender: str, recipients: Sequence[str]) -> None:
-        await connection.client.mail(sender)
+        if sender.isascii() and all(recipient.isascii() for recipient in recipients):
+            await connection.client.mail(sender)
+            for recipient in recipients:
+                await connection.client.rcpt(recipient)
+            return
+        # An internationalised address (RFC 6531): the server must offer SMTPUTF8, else it refuses.
+        await connection.client.mail(sender, options=["SMTPUTF8"], encoding="utf-8")
         for recipient in recipients:
-            await connection.client.rcpt(recipient)
+            await connection.client.rcpt(recipient, encoding="utf-8")
 
     async def close(self) -> None:
         """Say goodbye to the server on every idle session (bounded), then drop them."""
