@@ -19,10 +19,12 @@ HERE = Path(__file__).parent
 
 def main() -> None:
     pages = all_pages()
-    with (HERE / "messages.pot").open("rb") as handle:
-        template = read_po(handle)
     for po_path in sorted(HERE.glob("*/LC_MESSAGES/messages.po")):
         lang = po_path.parent.parent.name
+        # A fresh template per catalog: Catalog.update inserts the template's own Message objects for
+        # new strings, so setting a translation below would otherwise leak into the next language.
+        with (HERE / "messages.pot").open("rb") as handle:
+            template = read_po(handle)
         with po_path.open("rb") as handle:
             catalog: Catalog = read_po(handle, locale="fa_AF" if lang == "prs" else lang)
         catalog.update(template, no_fuzzy_matching=True)

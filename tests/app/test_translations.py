@@ -24,11 +24,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from httpx import AsyncClient as Client
 
 from app.formatting import babel_locale
 from app.i18n import LANGUAGES, TRANSLATIONS_DIR, translations
+from app.translations import update
 from notifications.kinds import MessageKind
 from notifications.messages import MessageData, render
 from tests.factories import make_account
@@ -256,3 +257,27 @@ def test_confirmation_messages_in_pashto_dari_and_tigrinya(
     assert message.subject == subject
     assert lead in message.text and when in message.text and lead in message.sms
     assert "https://example.org/r/abc" in message.text
+
+
+def test_update_keeps_each_language_to_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new string translated in de.py stays empty in a language processed after German."""
+    template = Catalog()
+    template.add("Each kind of activity on its own")
+    with (tmp_path / "messages.pot").open("wb") as handle:
+        write_po(handle, template)
+    for lang in ("de", "fa", "ps"):
+        (tmp_path / lang / "LC_MESSAGES").mkdir(parents=True)
+        with (tmp_path / lang / "LC_MESSAGES" / "messages.po").open("wb") as handle:
+            write_po(handle, Catalog(locale=lang))
+    monkeypatch.setattr(update, "HERE", tmp_path)
+    monkeypatch.setattr(update, "all_pages", lambda: {"de": {"Each kind of activity on its own": "Jede Art für sich"}})
+    update.main()
+
+    def text(lang: str) -> object:
+        with (tmp_path / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            message = read_po(handle, locale=lang).get("Each kind of activity on its own")
+        assert message is not None
+        return message.string
+
+    assert text("de") == "Jede Art für sich"
+    assert text("fa") == "" and text("ps") == ""

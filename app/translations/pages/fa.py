@@ -561,4 +561,5 @@ PAGES: Translations = {
     "Give a date from 1970 on.": "تاریخی از ۱۹۷۰ به بعد بدهید.",
     "Give a date between 1970 and 2199.": "تاریخی بین ۱۹۷۰ و ۲۱۹۹ بدهید.",
     "In the person's language:": "به زبان خود شخص:",
+    "Each kind of activity on its own": "هر نوع فعالیت جداگانه",
 }

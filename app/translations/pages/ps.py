@@ -572,4 +572,5 @@ PAGES: Translations = {
     "Give a date from 1970 on.": "له ۱۹۷۰ څخه وروسته یوه نېټه ورکړئ.",
     "Give a date between 1970 and 2199.": "د ۱۹۷۰ او ۲۱۹۹ ترمنځ یوه نېټه ورکړئ.",
     "In the person's language:": "د کس په خپله ژبه:",
+    "Each kind of activity on its own": "د فعالیت هر ډول جلا",
 }

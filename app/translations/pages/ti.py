@@ -573,4 +573,5 @@ PAGES: Translations = {
     "Give a date from 1970 on.": "ካብ 1970 ንደሓር ዘሎ ዕለት ሃቡ።",
     "Give a date between 1970 and 2199.": "ኣብ መንጎ 1970 ከምኡ'ውን 2199 ዘሎ ዕለት ሃቡ።",
     "In the person's language:": "ብቋንቋ ናይቲ ሰብ:",
+    "Each kind of activity on its own": "ነፍሲ ወከፍ ዓይነት ንጥፈት በበይኑ",
 }
