@@ -57,6 +57,7 @@ DONE = {
     "promoted": N_("Free places were given to the waiting list."),
     "nobody_promoted": N_("No free place: nobody could move up."),
     "place_added": N_("One more place; the first person waiting has it now."),
+    "given_place": N_("The person has a place now and is told."),
     "session_cancelled": N_("The session is cancelled; everyone registered is told."),
     "session_restored": N_("The session takes place again; everyone registered is told."),
     "session_moved": N_("The session has a new time; everyone registered is told."),
@@ -274,6 +275,7 @@ class StaffSessionPages(Controller):
             "/registrations",
             "/registrations/{registration_id:int}/cancel",
             "/registrations/{registration_id:int}/move",
+            "/registrations/{registration_id:int}/give-place",
             "/promote",
             "/one-more-place",
             "/cancel",
@@ -370,6 +372,24 @@ class StaffSessionPages(Controller):
         except Busy:
             return await roster.page(status_code=503, problems=Problems("people", top="busy"))
         return roster.done("moved")
+
+    @post("/registrations/{registration_id:int}/give-place", guards=[require_coordinator], status_code=200)
+    async def give_place(
+        self, request: AnyRequest, session_id: FromPath[int], registration_id: FromPath[int]
+    ) -> Template | Redirect:
+        """This person on the waiting list gets a place now, out of turn (one more place if it is full)."""
+        roster = await SessionRoster.open(request, session_id)
+        if not await self._registration_here(roster, registration_id):
+            return await roster.page(status_code=404, problems=Problems("people", top="gone"))
+        try:
+            await registrations.give_place(registration_id, actor=f"staff:{require_user(request).id}")
+        except RegistrationNotFound:
+            return await roster.page(status_code=404, problems=Problems("people", top="gone"))
+        except SignupClosed:
+            return await roster.page(status_code=409, problems=Problems("people", top="closed"))
+        except Busy:
+            return await roster.page(status_code=503, problems=Problems("people", top="busy"))
+        return roster.done("given_place")
 
     @post("/promote", guards=[require_coordinator], status_code=200)
     async def promote(self, request: AnyRequest, session_id: FromPath[int]) -> Redirect:

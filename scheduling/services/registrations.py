@@ -405,6 +405,45 @@ async def promote_session(session_id: int, now: datetime | None = None) -> list[
         return await promote_from_waitlist(session, now=now)
 
 
+async def give_place(registration_id: int, *, actor: str, now: datetime | None = None) -> None:
+    """Staff give one person on the waiting list a place now, out of turn.
+
+    A full session gets one more place for them (its own capacity becomes confirmed + 1), so
+    capacity is never exceeded; the person is told like anyone promoted from the waiting list.
+    """
+    now = now or utcnow()
+    async with write_transaction():
+        row = (
+            await Registration.select(Registration.id, Registration.session, Registration.participant)
+            .where(Registration.id == registration_id, Registration.status == RegistrationStatus.waitlisted.value)
+            .first()
+        )
+        if row is None:
+            raise RegistrationNotFound(f"There is no registration with id {registration_id} on a waiting list.")
+        session = await lock_session(row["session"])
+        if session is None or session["status"] != SessionStatus.scheduled.value or as_utc(session["ends_at"]) <= now:
+            raise SignupClosed("This session is over or cancelled; nobody can be given a place.")
+        if not _has_seat(session):
+            await Session.update({Session.capacity: session["confirmed_count"] + 1, Session.updated_at: now}).where(
+                Session.id == session["id"]
+            )
+        await Registration.update(
+            {Registration.status: RegistrationStatus.confirmed.value, Registration.updated_at: now}
+        ).where(Registration.id == registration_id)
+        await _adjust_counts(session["id"], confirmed=1, waitlisted=-1)
+        await _record(
+            registration_id,
+            actor,
+            RegistrationStatus.waitlisted.value,
+            RegistrationStatus.confirmed.value,
+            now,
+            note="given a place by staff",
+        )
+        await publish(
+            RegistrationEvent(RegistrationEventKind.promoted, registration_id, session["id"], row["participant"], actor)
+        )
+
+
 async def _cancel_row(row: dict[str, Any], *, actor: str, now: datetime, note: str = "") -> None:
     session = await lock_session(row["session"])
     await Registration.update(

@@ -334,3 +334,41 @@ async def test_the_page_lists_the_messages_written_with_their_progress(client: A
     await sign_in(client, door.coordinator)
     page = await client.get(page_of(door, "?lang=en"))
     assert "Raumwechsel" in page.text and "sent to 1 of 4" in page.text
+
+
+async def test_give_a_place_to_a_person_out_of_turn(client: AsyncClient) -> None:
+    door = await small_full_session(client)
+    await sign_in(client, door.coordinator)
+    last = await Registration.select(Registration.id).where(
+        Registration.session == door.session_id, Registration.participant.name == "Person 4"
+    )
+    response = await submit(client, door, f"/registrations/{last[0]['id']}/give-place")
+    assert response.status_code == 303 and response.headers["location"].endswith("done=given_place")
+    assert await statuses(door.session_id) == {
+        "Person 1": "confirmed",
+        "Person 2": "confirmed",
+        "Person 3": "waitlisted",
+        "Person 4": "confirmed",
+    }
+    session = await services.get_session(door.session_id)
+    assert session.capacity == 3 and session.confirmed == 3 and session.waitlisted == 1
+    assert (
+        await OutboxMessage.count().where(
+            OutboxMessage.kind == "promoted", OutboxMessage.registration_id == last[0]["id"]
+        )
+        == 1
+    )
+    page = await client.get(page_of(door, "?lang=en"))
+    assert 'data-position="1">1<' in page.text and "Person 3" in page.text
+
+
+async def test_only_people_on_the_waiting_list_can_be_given_a_place(client: AsyncClient) -> None:
+    door = await small_full_session(client)
+    await sign_in(client, door.coordinator)
+    first = await Registration.select(Registration.id).where(
+        Registration.session == door.session_id, Registration.participant.name == "Person 1"
+    )
+    response = await submit(client, door, f"/registrations/{first[0]['id']}/give-place")
+    assert response.status_code == 404
+    session = await services.get_session(door.session_id)
+    assert (session.capacity, session.confirmed, session.waitlisted) == (2, 2, 2)

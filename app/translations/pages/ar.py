@@ -173,6 +173,9 @@ PAGES: Translations = {
     "Text version": "نسخة النص",
     "Given": "أُعطيت",
     # Staff workspace: activities with the recurrence builder, a session's roster, messages to everyone
+    "The person has a place now and is told.": "للشخص الآن مكان وسيتم إبلاغه.",
+    "Give %(name)s a place now": "إعطاء %(name)s مكانًا الآن",
+    "Give a place": "إعطاء مكان",
     "Messages written before": "الرسائل المكتوبة سابقًا",
     "sent to %(sent)s of %(people)s": "أُرسلت إلى %(sent)s من %(people)s",
     "%(failed)s could not be sent": "تعذر إرسال %(failed)s",

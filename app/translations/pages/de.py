@@ -206,6 +206,9 @@ PAGES: Translations = {
     "Text version": "Textfassung",
     "Given": "Erteilt",
     # Staff workspace: activities with the recurrence builder, a session's roster, messages to everyone
+    "The person has a place now and is told.": "Die Person hat jetzt einen Platz und wird benachrichtigt.",
+    "Give %(name)s a place now": "%(name)s jetzt einen Platz geben",
+    "Give a place": "Platz geben",
     "Messages written before": "Bisher geschriebene Nachrichten",
     "sent to %(sent)s of %(people)s": "an %(sent)s von %(people)s gesendet",
     "%(failed)s could not be sent": "%(failed)s konnten nicht gesendet werden",
