@@ -514,7 +514,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "Ji %(first)s heta %(last)s",
     "Registered, attended and walk-ins per week": "Qeydkirî, hatî û bê qeyd li gorî hefteyan",
     "Legend": "Şirove",
-    "Chart, scrolls sideways": "Grafîk, ber bi alî ve tê kişandin",
     "The numbers per week": "Hejmar li gorî hefteyan",
     "Week by week: the same numbers as the chart": "Hefte bi hefte: heman hejmarên grafîkê",
     "Week from": "Hefte ji",
@@ -570,4 +569,8 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "Dîrokekê di navbera 1970 û 2199an de binivîsin.",
     "Your details are deleted and your future places are cancelled.": "Agahiyên we hatin jêbirin û cihên we yên pêşerojê hatin betalkirin.",
     "In the person's language:": "Bi zimanê kesî:",
+    "The person has a place now and is told.": "Niha cihê kesî heye û jê re tê gotin.",
+    "Each kind of activity on its own": "Her cureyê çalakiyê bi serê xwe",
+    "Give %(name)s a place now": "Niha cihekî bide %(name)s",
+    "Give a place": "Cihekî bide",
 }

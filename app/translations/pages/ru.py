@@ -524,7 +524,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "С %(first)s по %(last)s",
     "Registered, attended and walk-ins per week": "Записанные, пришедшие и пришедшие без записи по неделям",
     "Legend": "Легенда",
-    "Chart, scrolls sideways": "Диаграмма, прокручивается вбок",
     "The numbers per week": "Числа по неделям",
     "Week by week: the same numbers as the chart": "Неделя за неделей: те же числа, что и на диаграмме",
     "Week from": "Неделя с",
@@ -582,4 +581,8 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "Укажите дату между 1970 и 2199 годами.",
     "Your details are deleted and your future places are cancelled.": "Ваши данные удалены, а ваши будущие места отменены.",
     "In the person's language:": "На языке человека:",
+    "The person has a place now and is told.": "Теперь у человека есть место, и ему об этом сообщено.",
+    "Each kind of activity on its own": "Каждый вид мероприятия отдельно",
+    "Give %(name)s a place now": "Дать место сейчас: %(name)s",
+    "Give a place": "Дать место",
 }

@@ -504,7 +504,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "%(first)s - %(last)s",
     "Registered, attended and walk-ins per week": "Haftalık kayıtlı, katılan ve kayıtsız gelenler",
     "Legend": "Açıklama",
-    "Chart, scrolls sideways": "Grafik, yana kayar",
     "The numbers per week": "Haftalık sayılar",
     "Week by week: the same numbers as the chart": "Hafta hafta: grafikteki sayıların aynısı",
     "Week from": "Hafta başı",
@@ -556,4 +555,8 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "1970 ile 2199 arasında bir tarih yazın.",
     "Your details are deleted and your future places are cancelled.": "Bilgileriniz silindi ve gelecekteki yerleriniz iptal edildi.",
     "In the person's language:": "Kişinin dilinde:",
+    "The person has a place now and is told.": "Kişinin artık yeri var ve kendisine haber veriliyor.",
+    "Each kind of activity on its own": "Her etkinlik türü ayrı ayrı",
+    "Give %(name)s a place now": "%(name)s kişisine şimdi yer ver",
+    "Give a place": "Yer ver",
 }

@@ -524,7 +524,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "З %(first)s до %(last)s",
     "Registered, attended and walk-ins per week": "Записані, присутні та без запису за тижнями",
     "Legend": "Легенда",
-    "Chart, scrolls sideways": "Діаграма, прокручується вбік",
     "The numbers per week": "Числа за тижнями",
     "Week by week: the same numbers as the chart": "Тиждень за тижнем: ті самі числа, що й на діаграмі",
     "Week from": "Тиждень з",
@@ -582,4 +581,8 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "Вкажіть дату між 1970 і 2199 роками.",
     "Your details are deleted and your future places are cancelled.": "Ваші дані видалено, а ваші майбутні місця скасовано.",
     "In the person's language:": "Мовою людини:",
+    "The person has a place now and is told.": "Тепер людина має місце, і їй про це повідомлено.",
+    "Each kind of activity on its own": "Кожен вид заходу окремо",
+    "Give %(name)s a place now": "Дати місце зараз: %(name)s",
+    "Give a place": "Дати місце",
 }
