@@ -26,21 +26,22 @@ sink's count equals the number of rows, no Message-ID twice, the Message-IDs are
 the rows' ids, every row is ``sent`` after exactly one attempt.
 
 Baseline, same run: the very messages the sink received, parsed back into
-``EmailMessage`` objects before the clock starts, sent with ``aiosmtplib.send`` (the call
-the worker makes) from this process with 10 at a time (arq's default ``max_jobs``, which
-the worker uses) to a fresh sink.
+``EmailMessage`` objects before the clock starts, sent with ``aiosmtplib.send`` (a new
+connection per message, as the worker did before it kept connections open) from this
+process with 10 at a time (the worker's ``max_jobs``) to a fresh sink.
 
-What-if (``--what-if-poll-delay 0.05``, 0 to skip; not the service as shipped): the same
-worker with one change, arq's ``poll_delay`` (default 0.5 s), on ``--what-if-messages``
+What-if (``--what-if-poll-delay S``, off by default since ``WorkerSettings`` sets 0.1 s; not the
+service as shipped): the same worker with another arq ``poll_delay``, on ``--what-if-messages``
 (3,000) of the two-hour reminders. ``--py-spy`` samples each worker from its first message to
 its last (``.venv/bin/pip install py-spy``).
 
 Profile (``--profile N``, 0 to skip): N more two-hour reminders are made due and a child
-process calls ``notifications.sending.deliver`` on them one after another, the first half
-plain (ms per message) and the second half under cProfile (top costs).
+process runs ``notifications.sending.deliver_block`` (what the worker's block jobs run) on
+their blocks one after another, the first half plain (ms per message) and the second half
+under cProfile (top costs).
 
-Each worker run gives up after ``--timeout`` seconds (600: at about 20-60 messages/s the
-10,000 take 3-8 minutes) and then reports what arrived so far.
+Each worker run gives up after ``--timeout`` seconds (600; the 10,000 took 1.5 minutes on a
+busy machine) and then reports what arrived so far.
 
 Usage: ``.venv/bin/python bench/reminders.py [--sqlite] [--people 10000] [--timeout 600] [--py-spy]``
 """
