@@ -540,7 +540,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "از %(first)s تا %(last)s",
     "Registered, attended and walk-ins per week": "ثبت‌نام‌شده، حاضر و بدون ثبت‌نام قبلی در هر هفته",
     "Legend": "راهنما",
-    "Chart, scrolls sideways": "نمودار، به پهلو اسکرول می‌شود",
     "The numbers per week": "اعداد هر هفته",
     "Week by week: the same numbers as the chart": "هفته به هفته: همان اعداد نمودار",
     "Week from": "هفته از",
@@ -562,4 +561,7 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "تاریخی بین ۱۹۷۰ و ۲۱۹۹ بدهید.",
     "In the person's language:": "به زبان خود شخص:",
     "Each kind of activity on its own": "هر نوع فعالیت جداگانه",
+    "The person has a place now and is told.": "این شخص اکنون جا دارد و به او خبر داده می‌شود.",
+    "Give %(name)s a place now": "همین حالا به %(name)s جا بده",
+    "Give a place": "جا دادن",
 }

@@ -542,7 +542,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "از %(first)s تا %(last)s",
     "Registered, attended and walk-ins per week": "ثبت نام شده، حاضر و بدون ثبت نام قبلی در هر هفته",
     "Legend": "رهنما",
-    "Chart, scrolls sideways": "چارت، به پهلو حرکت می‌کند",
     "The numbers per week": "اعداد هر هفته",
     "Week by week: the same numbers as the chart": "هفته به هفته: همان اعداد چارت",
     "Week from": "هفته از",
@@ -564,4 +563,7 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "تاریخی بین ۱۹۷۰ و ۲۱۹۹ بدهید.",
     "In the person's language:": "به زبان خود شخص:",
     "Each kind of activity on its own": "هر نوع فعالیت به طور جداگانه",
+    "The person has a place now and is told.": "این شخص حالا جای دارد و برایش خبر داده می‌شود.",
+    "Give %(name)s a place now": "همین حالا به %(name)s جای بده",
+    "Give a place": "جای دادن",
 }

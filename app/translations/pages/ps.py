@@ -551,7 +551,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "له %(first)s څخه تر %(last)s",
     "Registered, attended and walk-ins per week": "په اونۍ کې نوم لیکلي، راغلي او بې له نوم لیکنې راغلي",
     "Legend": "لارښود",
-    "Chart, scrolls sideways": "چارټ، څنګ ته ښوییږي",
     "The numbers per week": "د هرې اونۍ شمېرې",
     "Week by week: the same numbers as the chart": "اونۍ په اونۍ: هماغه شمېرې لکه په چارټ کې",
     "Week from": "اونۍ له",
@@ -573,4 +572,7 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "د ۱۹۷۰ او ۲۱۹۹ ترمنځ یوه نېټه ورکړئ.",
     "In the person's language:": "د کس په خپله ژبه:",
     "Each kind of activity on its own": "د فعالیت هر ډول جلا",
+    "The person has a place now and is told.": "دا کس اوس ځای لري او خبر ورکول کېږي.",
+    "Give %(name)s a place now": "%(name)s ته همدا اوس ځای ورکړئ",
+    "Give a place": "ځای ورکړئ",
 }

@@ -552,7 +552,6 @@ PAGES: Translations = {
     "From %(first)s to %(last)s": "ካብ %(first)s ክሳብ %(last)s",
     "Registered, attended and walk-ins per week": "ዝተመዝገቡ፣ ዝመጹን ብዘይ ምዝገባ ዝመጹን ብሰሙን",
     "Legend": "መግለጺ ምልክታት",
-    "Chart, scrolls sideways": "ሰንጠረዥ፣ ንጎድኒ ይንቀሳቐስ",
     "The numbers per week": "ቁጽርታት ብሰሙን",
     "Week by week: the same numbers as the chart": "ሰሙን ብሰሙን: ከምቲ ኣብ ሰንጠረዥ ዘሎ ቁጽርታት",
     "Week from": "ሰሙን ካብ",
@@ -574,4 +573,7 @@ PAGES: Translations = {
     "Give a date between 1970 and 2199.": "ኣብ መንጎ 1970 ከምኡ'ውን 2199 ዘሎ ዕለት ሃቡ።",
     "In the person's language:": "ብቋንቋ ናይቲ ሰብ:",
     "Each kind of activity on its own": "ነፍሲ ወከፍ ዓይነት ንጥፈት በበይኑ",
+    "The person has a place now and is told.": "እቲ ሰብ ሕጂ ቦታ ኣለዎ፣ ክሕበር ድማ እዩ።",
+    "Give %(name)s a place now": "ን%(name)s ሕጂ ቦታ ሃቡ",
+    "Give a place": "ቦታ ሃቡ",
 }
