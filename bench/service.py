@@ -18,8 +18,10 @@ Load comes from ``wrk`` in its own process (``bench/service.lua``), one thread a
 ``--connections`` (32) connections, ``--duration`` (12) s per run after a 2 s warm-up:
 
 1. baseline: ``bench.hello_app:app`` (``GET /`` → ``{"hello": "world"}``) on granian with as
-   many worker processes as the service has (2), before and after the service runs; ratios
-   use the mean of the two;
+   many worker processes as the service has (2). It runs the whole time; it is measured fully
+   (peak and half load) before and after the service, and for ``--duration``/2 seconds after
+   every scenario. A scenario's ratio uses the baseline runs right before and right after it,
+   because on a shared machine the baseline alone moves a lot within one run;
 2. sign-up spread over the 200 sessions (a unique e-mail per request), then sign-up on the
    hot session (10 seats, then the waiting list);
 3. check-in scans ``POST /api/v1/checkin`` with the facilitator's token, every request a
