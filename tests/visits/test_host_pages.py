@@ -63,7 +63,7 @@ async def test_a_host_proposes_a_slot_with_the_form(client: Client) -> None:
         ["de", "uk"],
         "Rundgang\nFragen",
     )
-    page = await client.get(slot_path)
+    page = await client.get(slot_path, params={"lang": "en"})
     assert "Waiting for approval" in page.text and "Withdraw this date" in page.text
 
 
@@ -117,7 +117,7 @@ async def test_the_host_withdraws_a_slot_in_the_portal(client: Client) -> None:
         f"/host/slots/{slot['id']}/withdraw", data={"_csrf_token": token}, follow_redirects=False
     )
     assert response.status_code == 303
-    page = await client.get(f"/host/slots/{slot['id']}")
+    page = await client.get(f"/host/slots/{slot['id']}", params={"lang": "en"})
     assert "Withdrawn" in page.text
 
 
