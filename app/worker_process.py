@@ -9,9 +9,10 @@ Stopping (SIGTERM or SIGINT) is graceful, in this order:
    ``notifications.sending``), then records the outcome;
 4. only then are Redis, the SMTP connections and the database pool closed, each bounded.
 
-A second signal skips the rest of the grace period. The whole stop takes at most about
-``STOP_GRACE_SECONDS + CANCEL_WAIT_SECONDS`` plus a few seconds of closing, less than the
-10 s that ``treffpunkt serve`` (and most process managers) wait before SIGKILL.
+A second signal skips the rest of the grace period. The whole stop takes at most
+``STOP_GRACE_SECONDS + CANCEL_WAIT_SECONDS`` (8 s) plus the closing, which is instant unless
+a peer hangs (then ``CLOSE_SECONDS`` each): within the 10 s that ``treffpunkt serve`` (and
+most process managers) wait before SIGKILL.
 """
 
 from __future__ import annotations
