@@ -204,6 +204,7 @@ class SessionRoster:
             rows.append(
                 {
                     "id": person["id"],
+                    "participant_id": person["participant"],
                     "name": person["name"],
                     "phone": person["phone"] or "",
                     "email": person["email"] or "",

@@ -526,4 +526,5 @@ PAGES: Translations = {
     "In the person's language:": "بلغة الشخص:",
     "Give a date between 1970 and 2199.": "أدخل تاريخاً بين 1970 و2199.",
     "Give a date from 1970 on.": "أدخل تاريخاً من 1970 فصاعداً.",
+    "Funder profile of %(name)s": "ملف الجهة المموّلة لـ %(name)s",
 }

@@ -530,4 +530,5 @@ PAGES: Translations = {
     "In the person's language:": "In der Sprache der Person:",
     "Give a date between 1970 and 2199.": "Geben Sie ein Datum zwischen 1970 und 2199 an.",
     "Give a date from 1970 on.": "Geben Sie ein Datum ab 1970 an.",
+    "Funder profile of %(name)s": "Förderprofil von %(name)s",
 }
