@@ -573,4 +573,5 @@ PAGES: Translations = {
     "Each kind of activity on its own": "Her cureyê çalakiyê bi serê xwe",
     "Give %(name)s a place now": "Niha cihekî bide %(name)s",
     "Give a place": "Cihekî bide",
+    "Funder profile of %(name)s": "Profîla ji bo fînanskerê: %(name)s",
 }

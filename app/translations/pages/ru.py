@@ -585,4 +585,5 @@ PAGES: Translations = {
     "Each kind of activity on its own": "Каждый вид мероприятия отдельно",
     "Give %(name)s a place now": "Дать место сейчас: %(name)s",
     "Give a place": "Дать место",
+    "Funder profile of %(name)s": "Профиль для фонда: %(name)s",
 }

@@ -559,4 +559,5 @@ PAGES: Translations = {
     "Each kind of activity on its own": "Her etkinlik türü ayrı ayrı",
     "Give %(name)s a place now": "%(name)s kişisine şimdi yer ver",
     "Give a place": "Yer ver",
+    "Funder profile of %(name)s": "Fon sağlayıcı profili: %(name)s",
 }

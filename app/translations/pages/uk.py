@@ -585,4 +585,5 @@ PAGES: Translations = {
     "Each kind of activity on its own": "Кожен вид заходу окремо",
     "Give %(name)s a place now": "Дати місце зараз: %(name)s",
     "Give a place": "Дати місце",
+    "Funder profile of %(name)s": "Профіль для фонду: %(name)s",
 }
