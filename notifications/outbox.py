@@ -47,39 +47,74 @@ async def add_message(
     staff_user_id: int | None = None,
 ) -> int | None:
     """Insert one outbox row unless one with the same key exists; returns its id if new."""
-    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key):
-        return None
+    ids = await _add_messages(
+        [(kind, dedupe_key, not_before)],
+        registration_id=registration_id,
+        session_id=session_id,
+        staff_user_id=staff_user_id,
+    )
+    return ids[0] if ids else None
+
+
+async def _add_messages(
+    messages: list[tuple[MessageKind, str, datetime | None]],
+    *,
+    registration_id: int | None,
+    session_id: int | None,
+    staff_user_id: int | None = None,
+) -> list[int]:
+    """Insert rows ``(kind, dedupe_key, not_before)`` in one statement; returns the ids of the new ones.
+
+    ``ON CONFLICT (dedupe_key) DO NOTHING`` keeps a message exactly once without a read
+    before each write (and without a race between two writers of the same key).
+    """
+    if not messages:
+        return []
     now = utcnow()
-    rows = await OutboxMessage.insert(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            kind=kind.value,
-            registration_id=registration_id,
-            session_id=session_id,
-            not_before=not_before or now,
-            staff_user_id=staff_user_id,
-            created_at=now,
+    rows = (
+        await OutboxMessage.insert(
+            *(
+                OutboxMessage(
+                    dedupe_key=dedupe_key,
+                    kind=kind.value,
+                    registration_id=registration_id,
+                    session_id=session_id,
+                    not_before=not_before or now,
+                    staff_user_id=staff_user_id,
+                    created_at=now,
+                )
+                for kind, dedupe_key, not_before in messages
+            )
         )
-    ).returning(OutboxMessage.id)
-    message_id = int(rows[0]["id"])
+        .on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
+        .returning(OutboxMessage.id, OutboxMessage.dedupe_key)
+    )
+    new_ids = {row["dedupe_key"]: int(row["id"]) for row in rows}
     pending = doorbell.get()
-    if pending is not None and (not_before is None or not_before <= now):
-        pending.append(message_id)
-    return message_id
+    ids: list[int] = []
+    for _, dedupe_key, not_before in messages:  # in the caller's order
+        message_id = new_ids.get(dedupe_key)
+        if message_id is None:
+            continue
+        ids.append(message_id)
+        if pending is not None and (not_before is None or not_before <= now):
+            pending.append(message_id)
+    return ids
+
+
+def _reminders(registration_id: int, session_id: int, starts_at: datetime) -> list[tuple[MessageKind, str, datetime]]:
+    now = utcnow()
+    return [
+        (kind, f"{kind.value}:{registration_id}:{session_id}:{starts_at.isoformat()}", starts_at - before)
+        for kind, before in REMINDERS
+        if starts_at - before > now
+    ]
 
 
 async def _schedule_reminders(registration_id: int, session_id: int, starts_at: datetime) -> None:
-    now = utcnow()
-    for kind, before in REMINDERS:
-        due = starts_at - before
-        if due > now:
-            await add_message(
-                kind,
-                dedupe_key=f"{kind.value}:{registration_id}:{session_id}:{starts_at.isoformat()}",
-                registration_id=registration_id,
-                session_id=session_id,
-                not_before=due,
-            )
+    await _add_messages(
+        _reminders(registration_id, session_id, starts_at), registration_id=registration_id, session_id=session_id
+    )
 
 
 REMINDER_KINDS: tuple[MessageKind, ...] = tuple(kind for kind, _ in REMINDERS)
@@ -114,14 +149,15 @@ async def _live_registrations(session_id: int) -> list[dict[str, Any]]:
 
 async def on_registration(event: RegistrationEvent) -> None:
     rid, sid = event.registration_id, event.session_id
-    if event.kind is RegistrationEventKind.confirmed:
-        await add_message(MessageKind.confirmed, dedupe_key=f"confirmed:{rid}", registration_id=rid, session_id=sid)
-        await _schedule_reminders(rid, sid, await _session_start(sid))
+    if event.kind in (RegistrationEventKind.confirmed, RegistrationEventKind.promoted):
+        # The message and its reminders in one statement.
+        kind = MessageKind.confirmed if event.kind is RegistrationEventKind.confirmed else MessageKind.promoted
+        first: tuple[MessageKind, str, datetime | None] = (kind, f"{kind.value}:{rid}", None)
+        await _add_messages(
+            [first, *_reminders(rid, sid, await _session_start(sid))], registration_id=rid, session_id=sid
+        )
     elif event.kind is RegistrationEventKind.waitlisted:
         await add_message(MessageKind.waitlisted, dedupe_key=f"waitlisted:{rid}", registration_id=rid, session_id=sid)
-    elif event.kind is RegistrationEventKind.promoted:
-        await add_message(MessageKind.promoted, dedupe_key=f"promoted:{rid}", registration_id=rid, session_id=sid)
-        await _schedule_reminders(rid, sid, await _session_start(sid))
     elif event.kind is RegistrationEventKind.cancelled:
         await _drop_pending(registration_id=rid, kinds=tuple(MessageKind))
 
