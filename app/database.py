@@ -139,13 +139,23 @@ def in_transaction() -> bool:
 _pool_users = 0
 
 
+async def _keep_session(connection: Any) -> None:
+    """Pool ``reset=``: nothing beyond asyncpg's own rollback of an open transaction.
+
+    asyncpg's default runs ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``
+    on every release, a round trip per query outside a transaction. Treffpunkt leaves no
+    session state behind: no advisory locks, cursors outside transactions, LISTEN or
+    session-level SET (the lock timeout is ``set_config(..., true)``, transaction-local).
+    """
+
+
 async def open_pool() -> None:
     """Open the PostgreSQL pool (a no-op on SQLite). Calls nest: each needs a :func:`close_pool`."""
     global _pool_users
     _pool_users += 1
     db = engine()
     if isinstance(db, PostgresEngine) and db.pool is None:
-        await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE)
+        await db.start_connection_pool(min_size=1, max_size=POOL_MAX_SIZE, reset=_keep_session)
 
 
 async def close_pool() -> None:
