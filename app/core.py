@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,9 @@ def _configure_templates(app_config: AppConfig) -> None:
     def setup(engine: JinjaTemplateEngine) -> None:
         engine.engine.add_extension("jinja2.ext.i18n")
         engine.engine.policies["ext.i18n.trimmed"] = True
+        # Templates ship with the code: no stat() of every template file on every render, unless
+        # someone editing templates asks for it (TREFFPUNKT_TEMPLATE_RELOAD=1).
+        engine.engine.auto_reload = os.environ.get("TREFFPUNKT_TEMPLATE_RELOAD", "") == "1"
 
     app_config.template_config = TemplateConfig(
         directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=setup
