@@ -5,6 +5,7 @@ Thin: parse, call a service, answer. Errors are mapped to 4xx in ``app.errors``.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -244,11 +245,26 @@ class CalendarController(Controller):
         body = await services.activity_calendar(
             activity_id, base_url=settings.base_url, lang=lang, fallback=settings.default_language
         )
-        return Response(
-            body,
-            media_type="text/calendar; charset=utf-8",
-            headers={
-                "Content-Disposition": f'inline; filename="activity-{activity_id}.ics"',
-                "Cache-Control": "public, max-age=300",
-            },
-        )
+        headers = {
+            "Content-Disposition": f'inline; filename="activity-{activity_id}.ics"',
+            "Cache-Control": "public, max-age=300",
+            "ETag": feed_etag(body),
+        }
+        matches = _if_none_match(request)
+        if headers["ETag"] in matches or "*" in matches:
+            # A calendar app polling an unchanged feed gets no body (RFC 9110 §13.1.2).
+            return Response(b"", status_code=304, media_type="text/calendar; charset=utf-8", headers=headers)
+        return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+
+def feed_etag(body: bytes) -> str:
+    """A strong validator for a feed's bytes: equal bytes, equal tag."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _if_none_match(request: AnyRequest) -> set[str]:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return set()
+    # Weak tags compare equal to strong ones for If-None-Match (weak comparison).
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
