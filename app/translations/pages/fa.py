@@ -564,4 +564,5 @@ PAGES: Translations = {
     "The person has a place now and is told.": "این شخص اکنون جا دارد و به او خبر داده می‌شود.",
     "Give %(name)s a place now": "همین حالا به %(name)s جا بده",
     "Give a place": "جا دادن",
+    "Funder profile of %(name)s": "پروفایل حامی مالی %(name)s",
 }

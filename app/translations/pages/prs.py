@@ -566,4 +566,5 @@ PAGES: Translations = {
     "The person has a place now and is told.": "این شخص حالا جای دارد و برایش خبر داده می‌شود.",
     "Give %(name)s a place now": "همین حالا به %(name)s جای بده",
     "Give a place": "جای دادن",
+    "Funder profile of %(name)s": "پروفایل تمویل‌کننده %(name)s",
 }

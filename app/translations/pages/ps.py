@@ -575,4 +575,5 @@ PAGES: Translations = {
     "The person has a place now and is told.": "دا کس اوس ځای لري او خبر ورکول کېږي.",
     "Give %(name)s a place now": "%(name)s ته همدا اوس ځای ورکړئ",
     "Give a place": "ځای ورکړئ",
+    "Funder profile of %(name)s": "د %(name)s د تمویلوونکي پروفایل",
 }

@@ -576,4 +576,5 @@ PAGES: Translations = {
     "The person has a place now and is told.": "እቲ ሰብ ሕጂ ቦታ ኣለዎ፣ ክሕበር ድማ እዩ።",
     "Give %(name)s a place now": "ን%(name)s ሕጂ ቦታ ሃቡ",
     "Give a place": "ቦታ ሃቡ",
+    "Funder profile of %(name)s": "ፕሮፋይል ወሃቢ ገንዘብ ናይ %(name)s",
 }
