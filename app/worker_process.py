@@ -3,7 +3,8 @@
 Stopping (SIGTERM or SIGINT) is graceful, in this order:
 
 1. no new job is taken (``allow_pick_jobs``), queued jobs stay in Redis for the next worker;
-2. running jobs get ``STOP_GRACE_SECONDS`` to finish;
+2. running jobs get ``STOP_GRACE_SECONDS`` to finish: a send job finishes the message in hand and
+   gives back the rows it has not begun (``Channels.stopping``), so it normally ends here;
 3. the ones still running are cancelled: a send job gives back the rows it had not handed
    to the server yet and lets a message already on the wire finish (bounded, see
    ``notifications.sending``), then records the outcome;
@@ -115,6 +116,9 @@ async def _wait(tasks: set[asyncio.Task[Any]], seconds: float, hurry: asyncio.Ev
 async def stop_worker(worker: Worker, run: asyncio.Task[None], hurry: asyncio.Event | None = None) -> None:
     """Stop ``worker`` gracefully (see the module docstring); never waits unboundedly."""
     worker.allow_pick_jobs = False
+    channels = worker.ctx.get("channels")
+    if isinstance(channels, Channels):
+        channels.stopping.set()  # jobs finish the message in hand and give their other rows back
     running = _running(worker)
     if running:
         log.info("worker_stopping", running_jobs=len(running), grace_seconds=STOP_GRACE_SECONDS)
@@ -135,7 +139,6 @@ async def stop_worker(worker: Worker, run: asyncio.Task[None], hurry: asyncio.Ev
         worker.tasks.clear()  # all done; close() would re-raise a finished job's error
         with contextlib.suppress(BaseException):  # Redis may be the reason we stop
             await asyncio.wait_for(worker.close(), CLOSE_SECONDS)
-    channels = worker.ctx.get("channels")
     if isinstance(channels, Channels) and channels.mailer is not None:
         with contextlib.suppress(BaseException):
             await asyncio.wait_for(channels.mailer.close(), CLOSE_SECONDS)

@@ -63,7 +63,8 @@ class Channels:
     """Where messages go; without SMTP or SMS they are kept in the outbox log only.
 
     ``mailer`` is the worker's pool of open SMTP connections; without it each send
-    opens (and closes) a connection of its own.
+    opens (and closes) a connection of its own. ``stopping`` is set when the worker is
+    asked to stop: jobs finish the message in hand and give the rest of their rows back.
     """
 
     smtp_url: str | None
@@ -73,6 +74,7 @@ class Channels:
     default_language: str = "de"
     sender: str = "Treffpunkt <no-reply@treffpunkt.invalid>"
     mailer: SmtpPool | None = field(default=None, compare=False)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
 
 
 def _due(now: datetime) -> Any:
@@ -282,6 +284,8 @@ async def _send_rows(rows: list[dict[str, Any]], channels: Channels, now: dateti
         while waiting:
             if clock.monotonic() - started > CLAIM_TIMEOUT.total_seconds() / 2:
                 break  # our claims would soon look stale to the sweep: give the rest back
+            if channels.stopping.is_set():
+                break  # the worker is stopping: the next worker sends the rest, once
             row = waiting.pop(0)
             results.append(await _run_to_end(_send_one(row, recipients[row["id"]], channels, mailer, now)))
     finally:
@@ -315,7 +319,7 @@ async def deliver_block(block: int, channels: Channels, now: datetime | None = N
             return dict(counts)
         results = await _send_rows(rows, channels, batch_now, started)
         counts.update(results)
-        if len(results) < len(rows):
+        if len(results) < len(rows) or channels.stopping.is_set():
             counts["released"] += len(rows) - len(results)
             return dict(counts)
 
