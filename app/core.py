@@ -157,13 +157,15 @@ def _configure_templates(app_config: AppConfig) -> None:
 
 def _configure_security(app_config: AppConfig, secret_key: str, base_url: str) -> None:
     # The JSON API authenticates with bearer tokens only (no cookies), so it is not
-    # exposed to cross-site request forgery; every form post is checked.
+    # exposed to cross-site request forgery; every form post is checked. Calendar feeds and
+    # static files are read-only and render no form: no token to mint (an HMAC per request)
+    # and no Set-Cookie on answers that calendar apps and caches keep.
     app_config.csrf_config = CSRFConfig(
         secret=secret_key,
         cookie_name="tp_csrf",
         cookie_secure=base_url.startswith("https://"),
         cookie_httponly=True,
-        exclude=["/api/"],
+        exclude=["/api/", "^/ics/", "^/static/"],
     )
     app_config.middleware.insert(0, DefineMiddleware(RequestLogMiddleware))
     app_config.middleware.insert(1, DefineMiddleware(DoorbellMiddleware))

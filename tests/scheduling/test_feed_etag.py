@@ -18,6 +18,7 @@ async def test_unchanged_feed_answers_304_and_a_changed_one_the_new_bytes(client
     etag = first.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"') and len(etag) > 10
     assert first.headers["cache-control"] == "public, max-age=300"
+    assert "set-cookie" not in first.headers  # read-only, no form: no CSRF cookie on a cacheable answer
     assert (await client.get(url)).headers["etag"] == etag  # same bytes, same tag
 
     for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
