@@ -80,6 +80,15 @@ MESSAGES = {
 }
 
 
+def message_text(gettext: Callable[..., str], key: str, **values: Any) -> str:
+    """One of ``MESSAGES`` in the request's language.
+
+    Looked up here rather than with ``gettext(MESSAGES["key"])`` at the call sites, so Babel
+    extracts only the texts marked above, never the dictionary keys.
+    """
+    return gettext(MESSAGES[key], **values)
+
+
 @dataclass(frozen=True, slots=True)
 class Banner:
     tone: str  # ok (green), warn (amber), bad (red), info (blue)
@@ -174,7 +183,7 @@ class DoorScreen:
         return local_time(at, self.timezone, self.lang) if at else ""
 
     def message(self, key: str, tone: str, **values: Any) -> Banner:
-        return Banner(tone, self.gettext(MESSAGES[key], **values))
+        return Banner(tone, message_text(self.gettext, key, **values))
 
     def scan_banner(self, scan: services.ScanResult) -> Banner:
         name = scan.registration.name if scan.registration else ""
@@ -286,9 +295,9 @@ def door_http_error(request: AnyRequest, exc: HTTPException) -> Response[Any]:
     gettext = gettext_functions(translations(request_language(request)))[0]
     stale = exc.status_code == 403 and "CSRF" in exc.detail
     if exc.status_code == 401:
-        banner = Banner("bad", gettext(MESSAGES["signed_out"]))
+        banner = Banner("bad", message_text(gettext, "signed_out"))
     elif stale:
-        banner = Banner("bad", gettext(MESSAGES["reload"]))
+        banner = Banner("bad", message_text(gettext, "reload"))
     else:
         banner = Banner("bad", exc.detail)
     retry = stale or exc.status_code in (401, 429) or exc.status_code >= 500
@@ -391,7 +400,7 @@ class DoorPages(Controller):
             undone = await services.undo_last(session_id, by=operator(request))
         except NothingToUndo:
             return await door.answer(door.message("nothing_to_undo", "warn"), status_code=409)
-        banner = Banner("info", door.gettext(MESSAGES["undone"]), undone.registration.name)
+        banner = Banner("info", message_text(door.gettext, "undone"), undone.registration.name)
         return await door.answer(banner, person=undone.registration)
 
     @post("/head-count", status_code=200)
