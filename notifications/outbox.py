@@ -10,6 +10,7 @@ rows later. Nothing is lost either way.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,7 +58,7 @@ async def add_message(
 
 
 async def _add_messages(
-    messages: list[tuple[MessageKind, str, datetime | None]],
+    messages: Sequence[tuple[MessageKind, str, datetime | None]],
     *,
     registration_id: int | None,
     session_id: int | None,
