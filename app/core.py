@@ -165,7 +165,7 @@ def _configure_security(app_config: AppConfig, secret_key: str, base_url: str) -
         cookie_name="tp_csrf",
         cookie_secure=base_url.startswith("https://"),
         cookie_httponly=True,
-        exclude=["/api/", "^/ics/", "^/static/"],
+        exclude=["^/api/", "^/ics/", "^/static/"],
     )
     app_config.middleware.insert(0, DefineMiddleware(RequestLogMiddleware))
     app_config.middleware.insert(1, DefineMiddleware(DoorbellMiddleware))
