@@ -112,3 +112,20 @@ async def test_openapi_schema_is_served(client: Client) -> None:
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
     assert "/api/v1/auth/me" in response.json()["paths"]
+
+
+async def test_using_a_token_records_when_it_was_last_used(client: Client) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.auth.tables import ApiToken
+
+    account = await make_account("coordinator")
+    assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 200
+    listed = (await client.get("/api/v1/auth/tokens", headers=account.headers)).json()
+    first = datetime.fromisoformat(listed[0]["last_used_at"])
+    assert datetime.now(UTC) - first < timedelta(minutes=1)
+    # An hour later the next use moves it on; a second use within minutes does not write again.
+    await ApiToken.update({ApiToken.last_used_at: first - timedelta(hours=1)}).where(ApiToken.id == listed[0]["id"])
+    assert (await client.get("/api/v1/auth/me", headers=account.headers)).status_code == 200
+    again = (await client.get("/api/v1/auth/tokens", headers=account.headers)).json()
+    assert datetime.fromisoformat(again[0]["last_used_at"]) >= first
