@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
-from litestar.response import Template
 
 from app.formatting import KIND_ICONS, language_name, local_day, local_time
-from app.pages import render, request_language
+from app.pages import render_public, request_language
 from app.settings import get_settings
 from scheduling import services
 from scheduling.kinds import ActivityKind
@@ -58,7 +57,7 @@ class ParticipantPages(Controller):
         kind: Annotated[str | None, QueryParameter()] = None,
         language: Annotated[str | None, QueryParameter()] = None,
         week: Annotated[str | None, QueryParameter()] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         settings = get_settings()
         lang = request_language(request)
         chosen_kind = kind if kind in {k.value for k in ActivityKind} else None
@@ -86,7 +85,7 @@ class ParticipantPages(Controller):
             if not groups or groups[-1].day != card.day:
                 groups.append(DayGroup(day=card.day, sessions=[]))
             groups[-1].sessions.append(card)
-        return render(
+        return render_public(
             request,
             "participant/upcoming.html",
             groups=groups,

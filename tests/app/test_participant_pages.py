@@ -18,6 +18,30 @@ async def test_upcoming_page_lists_sessions_in_the_chosen_language(client: Clien
     assert "10:00" in german.text
 
 
+async def test_upcoming_page_shows_each_change_at_once(client: Client) -> None:
+    """The page's HTML is reused while nothing on it changed: a taken seat or a new title shows at once."""
+    coordinator = await make_account("coordinator")
+    activity = await create_activity(
+        client, coordinator.headers, start="2027-10-07T10:00", exdates=[], capacity=3, rrule="FREQ=WEEKLY;COUNT=1"
+    )
+    assert "3 places left" in (await client.get("/?lang=en")).text
+    assert "3 places left" in (await client.get("/?lang=en")).text  # the same page again
+    session = (await sessions_of(client, activity["id"]))[0]
+    person = {"name": "Olena", "email": "olena@example.org", "language": "uk", "consent": True}
+    assert (await client.post(f"/api/v1/sessions/{session['id']}/registrations", json=person)).status_code == 201
+    page = (await client.get("/?lang=en")).text
+    assert "2 places left" in page and "3 places left" not in page
+    renamed = await client.patch(
+        f"/api/v1/activities/{activity['id']}", json={"title": {"de": "Neuer Titel"}}, headers=coordinator.headers
+    )
+    assert renamed.status_code == 200
+    assert "Neuer Titel" in (await client.get("/?lang=de")).text
+    # Signed-in staff get the page with their sign-out form, never a stranger's copy.
+    staff = await client.get("/?lang=en", headers=coordinator.headers)
+    assert "/staff/logout" in staff.text
+    assert "/staff/logout" not in (await client.get("/?lang=en")).text
+
+
 async def test_upcoming_page_filters_without_javascript(client: Client) -> None:
     coordinator = await make_account("coordinator")
     await create_activity(client, coordinator.headers, start="2027-10-07T10:00", exdates=[])
