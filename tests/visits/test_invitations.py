@@ -79,7 +79,7 @@ async def test_a_used_link_cannot_be_used_again(client: Client) -> None:
     path = path_of(await invite(client, site.coordinator.headers, site.employer_id))
     token = await csrf_token(client, path)
     await accept(client, path)
-    again = await client.get(path)
+    again = await client.get(path, params={"lang": "en"})
     assert again.status_code == 410
     assert "used already" in again.text
     reposted = await client.post(
@@ -95,14 +95,14 @@ async def test_an_expired_link_gets_a_clear_page(client: Client) -> None:
     issued = await invitations.invite_host(
         site.employer_id, "late@bakery.example", at=datetime.now(UTC) - timedelta(days=7, minutes=1)
     )
-    page = await client.get(f"/host/invite/{issued.token}")
+    page = await client.get(f"/host/invite/{issued.token}", params={"lang": "en"})
     assert page.status_code == 410
     assert "expired" in page.text
     assert not await StaffUser.exists().where(StaffUser.email == "late@bakery.example")
 
 
 async def test_an_unknown_link_is_a_404_page(client: Client) -> None:
-    page = await client.get("/host/invite/not-a-real-token")
+    page = await client.get("/host/invite/not-a-real-token", params={"lang": "en"})
     assert page.status_code == 404
     assert "not valid" in page.text
 
