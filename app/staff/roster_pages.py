@@ -143,6 +143,21 @@ def _form_text(form: Any, name: str, limit: int = 5000) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+# What a refused change to someone's place shows on the page: the status and the message's key.
+_REFUSALS: dict[type[Exception], tuple[int, str]] = {
+    RegistrationNotFound: (404, "gone"),
+    SignupClosed: (409, "closed"),
+    InvalidActivity: (409, "closed"),
+    SessionFull: (409, "full"),
+    Busy: (503, "busy"),
+}
+PLACE_REFUSED = tuple(_REFUSALS)
+
+
+def _refusal(error: Exception) -> tuple[int, str]:
+    return next(found for kind, found in _REFUSALS.items() if isinstance(error, kind))
+
+
 class SessionRoster:
     """One request on one session's page: the session, its activity, the reader's language."""
 
@@ -170,6 +185,11 @@ class SessionRoster:
 
     def done(self, key: str) -> Redirect:
         return Redirect(f"/staff/sessions/{self.session_id}?done={key}", status_code=303)
+
+    async def refused(self, error: Exception) -> Template:
+        """The page again, saying why a change to someone's place was refused."""
+        status, key = _refusal(error)
+        return await self.page(status_code=status, problems=Problems("people", top=key))
 
     async def page(
         self,
@@ -320,12 +340,9 @@ class StaffSessionPages(Controller):
         except InvalidActivity as error:
             key = error.field if error.field in ("name", "phone", "email", "language") else "name"
             return await roster.page(status_code=400, problems=Problems("add", {key: key}), add=form)
-        except SignupClosed:
-            return await roster.page(status_code=409, problems=Problems("add", top="closed"), add=form)
-        except SessionFull:
-            return await roster.page(status_code=409, problems=Problems("add", top="full"), add=form)
-        except Busy:
-            return await roster.page(status_code=503, problems=Problems("add", top="busy"), add=form)
+        except PLACE_REFUSED as error:
+            status, key = _refusal(error)
+            return await roster.page(status_code=status, problems=Problems("add", top=key), add=form)
         if not result.created:
             return roster.done("already")
         return roster.done("added_waitlist" if result.status.value == "waitlisted" else "added")
@@ -343,8 +360,8 @@ class StaffSessionPages(Controller):
             return await roster.page(status_code=404, problems=Problems("people", top="gone"))
         try:
             await registrations.cancel_by_id(registration_id, actor=f"staff:{require_user(request).id}")
-        except RegistrationNotFound:
-            return await roster.page(status_code=404, problems=Problems("people", top="gone"))
+        except PLACE_REFUSED as error:
+            return await roster.refused(error)
         return roster.done("cancelled")
 
     @post("/registrations/{registration_id:int}/move", guards=[require_coordinator], status_code=200)
@@ -364,14 +381,8 @@ class StaffSessionPages(Controller):
             await registrations.move_registration(
                 registration_id, int(target_text), actor=f"staff:{require_user(request).id}"
             )
-        except RegistrationNotFound:
-            return await roster.page(status_code=404, problems=Problems("people", top="gone"))
-        except (SignupClosed, InvalidActivity):
-            return await roster.page(status_code=409, problems=Problems("people", top="closed"))
-        except SessionFull:
-            return await roster.page(status_code=409, problems=Problems("people", top="full"))
-        except Busy:
-            return await roster.page(status_code=503, problems=Problems("people", top="busy"))
+        except PLACE_REFUSED as error:
+            return await roster.refused(error)
         return roster.done("moved")
 
     @post("/registrations/{registration_id:int}/give-place", guards=[require_coordinator], status_code=200)
@@ -384,12 +395,8 @@ class StaffSessionPages(Controller):
             return await roster.page(status_code=404, problems=Problems("people", top="gone"))
         try:
             await registrations.give_place(registration_id, actor=f"staff:{require_user(request).id}")
-        except RegistrationNotFound:
-            return await roster.page(status_code=404, problems=Problems("people", top="gone"))
-        except SignupClosed:
-            return await roster.page(status_code=409, problems=Problems("people", top="closed"))
-        except Busy:
-            return await roster.page(status_code=503, problems=Problems("people", top="busy"))
+        except PLACE_REFUSED as error:
+            return await roster.refused(error)
         return roster.done("given_place")
 
     @post("/promote", guards=[require_coordinator], status_code=200)
