@@ -23,11 +23,11 @@ DATABASE_KIND = os.environ.get("TREFFPUNKT_TEST_DATABASE", "sqlite")
 TMP = Path(tempfile.mkdtemp(prefix=f"treffpunkt-test-{WORKER}-"))
 
 
-def _postgres_url_for_worker() -> str:
+def fresh_postgres_database(name: str) -> str:
+    """A new, empty database ``name`` on the test server (dropped first if it exists); returns its URL."""
     server = os.environ.get("TREFFPUNKT_TEST_POSTGRES_URL")
     if not server:
         raise pytest.UsageError("TREFFPUNKT_TEST_DATABASE=postgres needs TREFFPUNKT_TEST_POSTGRES_URL (see .ci/test)")
-    name = f"treffpunkt_test_{WORKER}"
 
     async def recreate() -> None:
         import asyncpg
@@ -40,8 +40,7 @@ def _postgres_url_for_worker() -> str:
             await connection.close()
 
     asyncio.run(recreate())
-    parts = urlsplit(server)
-    return urlunsplit(parts._replace(path="/" + name))
+    return urlunsplit(urlsplit(server)._replace(path="/" + name))
 
 
 def _start_redis() -> tuple[str, subprocess.Popen[bytes] | None]:
@@ -57,7 +56,7 @@ def _start_redis() -> tuple[str, subprocess.Popen[bytes] | None]:
 
 
 if DATABASE_KIND == "postgres":
-    os.environ["TREFFPUNKT_DATABASE_URL"] = _postgres_url_for_worker()
+    os.environ["TREFFPUNKT_DATABASE_URL"] = fresh_postgres_database(f"treffpunkt_test_{WORKER}")
 else:
     os.environ["TREFFPUNKT_DATABASE_URL"] = f"sqlite:///{TMP}/treffpunkt.sqlite3"
 os.environ["TREFFPUNKT_SECRET_KEY"] = "test-secret-key-for-treffpunkt-tests-only"

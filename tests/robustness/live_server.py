@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from tests.conftest import fresh_postgres_database
 from tests.e2e.processes import ServeProcess, serve_env
 
 DEMO_ADMIN = "admin@demo.treffpunkt.example"
-
-
-def fresh_postgres_database(name: str) -> str:
-    """A new, empty database ``name`` on the test server; returns its URL."""
-    server = os.environ["TREFFPUNKT_TEST_POSTGRES_URL"]
-
-    async def recreate() -> None:
-        import asyncpg
-
-        connection = await asyncpg.connect(server)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(recreate())
-    return urlunsplit(urlsplit(server)._replace(path="/" + name))
 
 
 @contextmanager
