@@ -34,9 +34,10 @@ from checkin import controllers as checkin_api
 from checkin import services
 from checkin.codes import looks_signed
 from checkin.controllers import operator, require_door_staff
-from checkin.errors import CheckinError, InvalidCheckin, NoSeatForWalkIn, NothingToUndo
+from checkin.errors import CheckinError, InvalidCheckin, NoSeatForWalkIn, NothingToUndo, NotYourSession
 from checkin.outcomes import CheckinResult, Reason
 from scheduling import services as scheduling
+from scheduling.access import NOT_YOUR_ACTIVITY
 from scheduling.errors import InvalidActivity, SessionFull, SignupClosed
 from scheduling.languages import pick_text
 from scheduling.locking import Busy
@@ -285,6 +286,9 @@ def _json_error(status_code: int, banner: Banner, retry: bool) -> Response[Any]:
 def door_checkin_error(request: AnyRequest, exc: CheckinError) -> Response[Any]:
     if not wants_json(request):
         return checkin_error_handler(request, exc)
+    if isinstance(exc, NotYourSession):  # the one refusal people meet here: say whom to ask, in their language
+        detail = translations(request_language(request)).gettext(NOT_YOUR_ACTIVITY)
+        return _json_error(exc.status_code, Banner("bad", detail), retry=False)
     return _json_error(exc.status_code, Banner("bad", str(exc)), retry=False)
 
 
@@ -308,7 +312,8 @@ def door_http_error(request: AnyRequest, exc: HTTPException) -> Response[Any]:
 
 
 class DoorPages(Controller):
-    """Facilitators of the session's activity, coordinators and admins; others get 403."""
+    """Coordinators, admins, and facilitators who may run the session (``scheduling.access``: assigned to its
+    activity, or nobody is); other facilitators get 403."""
 
     path = "/staff/sessions/{session_id:int}/door"
     include_in_schema = False

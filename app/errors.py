@@ -26,10 +26,11 @@ from app.auth.errors import (
 from app.auth.invitations import InvitationExpired, InvitationNotFound, InvitationUsed
 from app.database import is_connection_lost
 from app.logging import get_logger, redact_path
-from checkin.errors import CheckinError
+from checkin.errors import CheckinError, NotYourSession
 from scheduling.errors import (
     ActivityNotFound,
     InvalidRule,
+    NotYourActivity,
     RegistrationNotFound,
     SchedulingError,
     SessionChangeRefused,
@@ -86,6 +87,8 @@ def _scheduling_status(exc: SchedulingError) -> int:
         return exc.status_code
     if isinstance(exc, ActivityNotFound | SessionNotFound | EmployerNotFound | ClosureNotFound | RegistrationNotFound):
         return 404
+    if isinstance(exc, NotYourActivity):
+        return 403
     if isinstance(exc, SessionChangeRefused | SignupClosed | SessionFull):
         return 409
     if isinstance(exc, Busy):
@@ -140,9 +143,22 @@ def database_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return internal_error_handler(request, exc)
 
 
+def _not_your_activity_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    """A facilitator outside ``scheduling.access``'s rule on a staff page: the staff error page, in their language,
+    saying whom to ask."""
+    from app.i18n import translations
+    from app.pages import render, request_language
+    from scheduling.access import NOT_YOUR_ACTIVITY
+
+    detail = translations(request_language(request)).gettext(NOT_YOUR_ACTIVITY)
+    return render(request, "staff/profile_error.html", status_code=403, error_status=403, detail=detail)
+
+
 def scheduling_error_handler(request: Request[Any, Any, Any], exc: SchedulingError) -> Response[Any]:
     status = _scheduling_status(exc)
     headers = {"Retry-After": str(Busy.retry_after)} if isinstance(exc, Busy) else None
+    if isinstance(exc, NotYourActivity) and _wants_html(request):
+        return _not_your_activity_page(request)
     if _wants_html(request):
         from app.pages import render
 
@@ -154,6 +170,8 @@ def scheduling_error_handler(request: Request[Any, Any, Any], exc: SchedulingErr
 
 
 def checkin_error_handler(request: Request[Any, Any, Any], exc: CheckinError) -> Response[Any]:
+    if isinstance(exc, NotYourSession) and _wants_html(request):
+        return _not_your_activity_page(request)
     if _wants_html(request):
         from app.pages import render
 

@@ -41,6 +41,7 @@ from checkin.schemas import (
     WeeklyReportOut,
     WeekOut,
 )
+from scheduling.access import sees_every_session
 from scheduling.controllers import From, To, parse_instant
 from scheduling.kinds import ActivityKind
 
@@ -51,8 +52,9 @@ TYPED_CODE_BUCKET = "checkin-typed"
 
 
 def operator(request: AnyRequest) -> services.Operator:
+    """The caller as the door sees them; which sessions they may run is ``scheduling.access``'s rule."""
     user = require_user(request)
-    return services.Operator(user_id=user.id, any_session=user.has_role(Role.coordinator))
+    return services.Operator(user_id=user.id, any_session=sees_every_session(user))
 
 
 async def audit_read(request: AnyRequest, action: str, subject: str) -> None:
@@ -96,7 +98,8 @@ class CheckinController(Controller):
 
         A repeated scan answers ``already`` and never counts twice; a resend with the same
         ``client_nonce`` gets the first answer back. Denied scans answer 200 with their
-        result and ``reason``; a facilitator of another activity gets 403.
+        result and ``reason``. A facilitator may check in at the activities they are assigned to and at
+        those nobody is assigned to; elsewhere 403 ("ask a coordinator to add you to this activity").
         """
         by = operator(request)
         if (data.code is None) == (data.registration_id is None):
@@ -163,8 +166,10 @@ class SessionDoorController(Controller):
     async def attendance(self, request: AnyRequest, session_id: FromPath[int]) -> AttendanceOut:
         """Expected, checked in, walk-ins and no-shows, with everyone confirmed or checked in by name.
 
-        Recorded in the audit log.
+        Facilitators only for sessions they may run (assigned, or an activity nobody is assigned to),
+        else 403. Recorded in the audit log.
         """
+        await services.authorize(operator(request), session_id)
         summary = await services.attendance(session_id)
         await audit_read(request, "attendance.read", f"session:{session_id}")
         return AttendanceOut(
@@ -204,7 +209,8 @@ class ActivityAttendanceController(Controller):
         Marks: present, no_show, upcoming, waitlisted, excused (the person cancelled), cancelled
         (the session was cancelled), not_registered. Sessions starting in ``[from, to)``; ``to``
         defaults to a week from now, ``from`` to the first session; at most the last 52 sessions.
-        Facilitators see only the activities they run (403 otherwise). Recorded in the audit log.
+        Facilitators see the activities they are assigned to and those nobody is assigned to (403
+        otherwise). Recorded in the audit log.
         """
         summary = await services.series_attendance(
             activity_id,

@@ -6,6 +6,7 @@ SchedulingError
  │    └── NonexistentTime   a local start falls into a daylight-saving gap
  ├── ActivityNotFound       no such activity (or not visible to the caller)
  ├── SessionNotFound        no such session
+ ├── NotYourActivity        a facilitator outside the activity (403; the rule is ``scheduling.access``)
  ├── SessionChangeRefused   a session cannot be changed that way (e.g. it is in the past)
  ├── SignupClosed           sign-up is not possible for this session (past, cancelled, cut-off)
  ├── SessionFull            no place left and no waiting list
@@ -43,6 +44,10 @@ class ActivityNotFound(SchedulingError):
 
 
 class SessionNotFound(SchedulingError):
+    pass
+
+
+class NotYourActivity(SchedulingError):
     pass
 
 

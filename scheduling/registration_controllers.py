@@ -12,7 +12,7 @@ from app.auth.guards import current_user, require_coordinator, require_staff, re
 from app.auth.roles import STAFF_ROLES
 from app.rate_limit import hit
 from app.settings import get_settings
-from scheduling import services
+from scheduling import access, services
 from scheduling.schemas import (
     ContactPatch,
     HistoryEntry,
@@ -109,12 +109,15 @@ class SignUpController(Controller):
         """Sign up for a session without an account (phone or e-mail required, consent true).
 
         With a staff token the person is added by hand (phone call, walk-in): no rate limit,
-        and the consent is recorded as given to staff. The same phone or e-mail twice gets
-        the existing registration back (200, without its token).
+        and the consent is recorded as given to staff; a facilitator only at sessions they may run
+        (assigned, or an activity nobody is assigned to), else 403. The same phone or e-mail twice
+        gets the existing registration back (200, without its token).
         """
         user = current_user(request)
         staff = user is not None and user.has_role(*STAFF_ROLES)
-        if not staff:
+        if staff and user:
+            await access.check_session(access.Staff.of(user), session_id)
+        else:
             await enforce_signup_limit(request)
         result = await registrations.sign_up(
             session_id,
@@ -133,8 +136,11 @@ class SignUpController(Controller):
 
     @get(guards=[require_staff], operation_id="sessionRoster")
     async def roster(self, request: AnyRequest, session_id: FromPath[int]) -> list[RosterEntry]:
-        """The roster: confirmed, then the waiting list in order, then cancelled (recorded in the audit log)."""
-        await services.get_session(session_id, include_unpublished=True)
+        """The roster: confirmed, then the waiting list in order, then cancelled (recorded in the audit log).
+
+        Facilitators only for sessions they may run (assigned, or an activity nobody is assigned to), else 403.
+        """
+        await access.check_session(access.Staff.of(require_user(request)), session_id)
         from app.privacy.services import audit
 
         await audit(require_user(request).id, "roster.read", f"session:{session_id}")
@@ -187,6 +193,8 @@ class MyRegistrationController(Controller):
 
 
 class StaffRegistrationController(Controller):
+    """Staff acting on one registration; facilitators only where they may run the session (``scheduling.access``)."""
+
     path = "/api/v1/staff/registrations/{registration_id:int}"
     tags = ["registrations"]
     guards = [require_staff]
@@ -194,21 +202,26 @@ class StaffRegistrationController(Controller):
     @delete(operation_id="staffCancelRegistration", status_code=204)
     async def cancel(self, request: AnyRequest, registration_id: FromPath[int]) -> None:
         """Cancel on a person's behalf."""
-        await registrations.cancel_by_id(registration_id, actor=f"staff:{require_user(request).id}")
+        user = require_user(request)
+        await access.check_registration(access.Staff.of(user), registration_id)
+        await registrations.cancel_by_id(registration_id, actor=f"staff:{user.id}")
 
     @post("/move", operation_id="staffMoveRegistration", status_code=200)
     async def move(
         self, request: AnyRequest, registration_id: FromPath[int], data: JSONBody[MoveIn]
     ) -> RegistrationCreated:
-        """Move a person to another session (a seat there, or its waiting list)."""
-        result = await registrations.move_registration(
-            registration_id, data.session_id, actor=f"staff:{require_user(request).id}"
-        )
+        """Move a person to another session (a seat there, or its waiting list); a facilitator needs both
+        sessions to be ones they may run."""
+        user = require_user(request)
+        await access.check_registration(access.Staff.of(user), registration_id)
+        await access.check_session(access.Staff.of(user), data.session_id)
+        result = await registrations.move_registration(registration_id, data.session_id, actor=f"staff:{user.id}")
         return created_body(result)
 
     @get("/history", operation_id="registrationHistory")
-    async def history(self, registration_id: FromPath[int]) -> list[HistoryEntry]:
+    async def history(self, request: AnyRequest, registration_id: FromPath[int]) -> list[HistoryEntry]:
         """Every state change: who, when, from, to."""
+        await access.check_registration(access.Staff.of(require_user(request)), registration_id)
         return [
             HistoryEntry(
                 at=r["at"], actor=r["actor"], from_status=r["from_status"], to_status=r["to_status"], note=r["note"]

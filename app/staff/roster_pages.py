@@ -1,8 +1,10 @@
 """A session's page for staff, ``/staff/sessions/{id}``: who is coming, the waiting list, who is there,
 and what staff do about it.
 
-Facilitators of the session's activity may open it (as they may open its door screen);
-coordinators and admins may also act: add a person by hand, cancel a registration, move
+Who may open it is the rule of ``scheduling.access``, as for its door screen: coordinators
+and admins every session, a facilitator the sessions of activities they are assigned to and
+of activities nobody is assigned to (others get the staff error page saying whom to ask).
+Only coordinators and admins may also act: add a person by hand, cancel a registration, move
 it to another date, fill free places from the waiting list, cancel, restore or move the
 session, and write to everyone registered. Every action is a CSRF-protected form post
 answered with a redirect back (so reloading repeats nothing) or, when something is
@@ -169,7 +171,7 @@ class SessionRoster:
 
     @classmethod
     async def open(cls, request: AnyRequest, session_id: int) -> SessionRoster:
-        """403 unless the caller runs this activity or coordinates; 404 for no such session."""
+        """403 outside ``scheduling.access``'s rule (see the module docstring); 404 for no such session."""
         await checkin.authorize(operator(request), session_id)
         roster = cls(request, session_id)
         roster.session = await services.get_session(session_id, include_unpublished=True)
@@ -348,8 +350,8 @@ class StaffSessionPages(Controller):
         return roster.done("added_waitlist" if result.status.value == "waitlisted" else "added")
 
     async def _registration_here(self, roster: SessionRoster, registration_id: int) -> bool:
-        rows = await registrations.roster(roster.session_id)
-        return any(r["id"] == registration_id and r["status"] != "cancelled" for r in rows)
+        """The registration is an active one of this session (one query, not the whole roster)."""
+        return await registrations.is_active_in(roster.session_id, registration_id)
 
     @post("/registrations/{registration_id:int}/cancel", guards=[require_coordinator], status_code=200)
     async def cancel_registration(

@@ -9,7 +9,8 @@ from typing import Any
 from app.settings import get_settings
 from checkin.codes import CheckinKeys
 from checkin.errors import NotYourSession, SessionNotFound
-from scheduling.tables import ActivityFacilitator, Registration, Session
+from scheduling.access import NOT_YOUR_ACTIVITY, may_run_session, runs_activity
+from scheduling.tables import Registration, Session
 
 
 def utcnow() -> datetime:
@@ -30,7 +31,8 @@ def checkin_keys() -> CheckinKeys:
 @dataclass(frozen=True, slots=True)
 class Operator:
     """The staff member at the door. ``any_session``: coordinators and admins, who may check in anywhere;
-    facilitators only at sessions of activities they are assigned to."""
+    facilitators at sessions of the activities they are assigned to and of those nobody is assigned to
+    (the rule of ``scheduling.access``)."""
 
     user_id: int
     any_session: bool = False
@@ -70,11 +72,13 @@ class Scanned:
 
     who: Person
     session_status: str
-    may_check_in: bool  # the operator runs this person's session (or may check in anywhere)
+    may_check_in: bool  # the operator may run this person's session (``scheduling.access``)
 
 
 async def scanned(registration_id: int, operator: Operator) -> Scanned | None:
     """The registration, its session's state and the operator's right to it, in one round trip.
+
+    The right is the rule of ``scheduling.access``, computed inside this query.
 
     Every QR scan reads this; three separate lookups were most of a scan's cost (bench/README.md).
     """
@@ -82,8 +86,7 @@ async def scanned(registration_id: int, operator: Operator) -> Scanned | None:
         return None
     rows = await Registration.raw(
         "SELECT r.id, r.status, r.session, p.name, s.status AS session_status,"
-        " EXISTS (SELECT 1 FROM activity_facilitator f WHERE f.activity = s.activity AND f.user_id = {})"
-        " AS facilitates"
+        f" {runs_activity('s.activity')} AS facilitates"
         " FROM registration r JOIN participant p ON p.id = r.participant"
         ' JOIN "session" s ON s.id = r.session WHERE r.id = {}',
         operator.user_id,
@@ -114,24 +117,22 @@ async def session_row(session_id: int) -> dict[str, Any]:
 
 
 async def may_check_in(operator: Operator, session_id: int) -> bool:
-    """Coordinators and admins anywhere; facilitators at sessions of the activities they run.
+    """Whether the operator may check people in at this session: ``scheduling.access``'s rule, in one query
+    (coordinators and admins anywhere; a facilitator where they are assigned, or where nobody is).
 
     :class:`SessionNotFound` for a session that does not exist, whoever asks.
     """
-    session = await session_row(session_id)
-    if operator.any_session:
-        return True
-    return await ActivityFacilitator.exists().where(
-        ActivityFacilitator.activity == session["activity"], ActivityFacilitator.user_id == operator.user_id
-    )
+    allowed = await may_run_session(operator, session_id)
+    if allowed is None:
+        raise SessionNotFound(f"There is no session with id {session_id}.")
+    return allowed
 
 
 def not_your_session() -> NotYourSession:
-    return NotYourSession(
-        "You are not a facilitator of this activity; a coordinator can add you to it, or check people in."
-    )
+    return NotYourSession(NOT_YOUR_ACTIVITY)
 
 
 async def authorize(operator: Operator, session_id: int) -> None:
+    """:class:`NotYourSession` (403) outside the rule, :class:`SessionNotFound` (404) for no such session."""
     if not await may_check_in(operator, session_id):
         raise not_your_session()

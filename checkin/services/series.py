@@ -11,8 +11,9 @@ from checkin.errors import ActivityNotFound
 from checkin.services._common import MAX_ID, Operator, as_utc, not_your_session, utcnow
 from checkin.services.marks import Mark, attendance_rate, marked_registrations, stronger
 from checkin.services.period import Period
+from scheduling.access import may_run_activity
 from scheduling.languages import pick_text
-from scheduling.tables import Activity, ActivityFacilitator, Session
+from scheduling.tables import Activity, Session
 
 MAX_SESSIONS = 52  # columns of the matrix: a year of a weekly group still fits a printed page in landscape
 LOOK_AHEAD = timedelta(days=7)  # by default the matrix shows next week's session too (all "upcoming")
@@ -54,12 +55,9 @@ class SeriesAttendance:
 
 
 async def may_see_activity(operator: Operator, activity_id: int) -> bool:
-    """Coordinators and admins see every activity; facilitators those they are assigned to."""
-    if operator.any_session:
-        return True
-    return await ActivityFacilitator.exists().where(
-        ActivityFacilitator.activity == activity_id, ActivityFacilitator.user_id == operator.user_id
-    )
+    """Coordinators and admins see every activity; a facilitator those they are assigned to and those
+    nobody is assigned to (the rule of ``scheduling.access``). ``False`` for no such activity."""
+    return bool(await may_run_activity(operator, activity_id))
 
 
 async def series_attendance(

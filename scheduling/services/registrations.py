@@ -656,6 +656,17 @@ async def roster(session_id: int) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: order[r["status"]])
 
 
+async def is_active_in(session_id: int, registration_id: int) -> bool:
+    """Whether the registration belongs to this session and is not cancelled (one query, for staff pages)."""
+    if not 1 <= registration_id <= 2**31 - 1:  # ids are 32-bit integers in the database
+        return False
+    return await Registration.exists().where(
+        Registration.id == registration_id,
+        Registration.session == session_id,
+        Registration.status != RegistrationStatus.cancelled.value,
+    )
+
+
 async def history(registration_id: int) -> list[dict[str, Any]]:
     return (
         await RegistrationChange.select()
