@@ -49,6 +49,7 @@ STAFF_ONLY = (
     "app/funder/",
     "app/staff/",
     "app/report_pages.py",
+    "scheduling/access.py",
     "scheduling/recurrence_builder.py",
     "templates/host/",
     "templates/staff/",

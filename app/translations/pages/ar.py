@@ -114,6 +114,7 @@ PAGES: Translations = {
     "Record the person's explicit consent first.": "سجّل أولاً الموافقة الصريحة للشخص.",
     "Only coordinators, admins and facilitators may open funder profiles.": "يحق فقط للمنسقين والمسؤولين والميسّرين فتح ملفات الجهة المموّلة.",
     "You may only open the profiles of people registered for an activity you facilitate.": "يمكنك فتح ملفات الأشخاص المسجلين في نشاط تيسّره أنت فقط.",
+    "You are not a facilitator of this activity: ask a coordinator to add you to this activity.": "لست من ميسّري هذا النشاط: اطلب من أحد المنسقين إضافتك إلى هذا النشاط.",
     "There is no such person.": "لا يوجد شخص بهذا الرقم.",
     "This record was merged into person %(other)s; open that one.": "تم دمج هذا السجل مع الشخص %(other)s؛ افتح ذلك السجل.",
     "This person's details were erased.": "تم حذف بيانات هذا الشخص.",

@@ -147,6 +147,7 @@ PAGES: Translations = {
     "Record the person's explicit consent first.": "Halten Sie zuerst die ausdrückliche Einwilligung der Person fest.",
     "Only coordinators, admins and facilitators may open funder profiles.": "Nur Koordination, Administration und Anleitende dürfen Förderprofile öffnen.",
     "You may only open the profiles of people registered for an activity you facilitate.": "Sie dürfen nur Profile von Personen öffnen, die für ein Angebot angemeldet sind, das Sie anleiten.",
+    "You are not a facilitator of this activity: ask a coordinator to add you to this activity.": "Sie sind bei diesem Angebot nicht als Anleitende eingetragen: Bitten Sie die Koordination, Sie zu diesem Angebot hinzuzufügen.",
     "There is no such person.": "Diese Person gibt es nicht.",
     "This record was merged into person %(other)s; open that one.": "Dieser Eintrag wurde mit Person %(other)s zusammengeführt; öffnen Sie diesen.",
     "This person's details were erased.": "Die Angaben dieser Person wurden gelöscht.",
