@@ -52,6 +52,19 @@ def _positive(value: str) -> int:
     return number
 
 
+def _language(value: str) -> str:
+    from app.auth.errors import InvalidUserData
+    from app.auth.services import validate_language
+
+    try:
+        language = validate_language(value)
+    except InvalidUserData as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if language is None:
+        raise argparse.ArgumentTypeError("give a language code such as de or ar")
+    return language
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="treffpunkt", description="Treffpunkt: events and scheduling for integration projects.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -75,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--role", required=True, choices=["admin", "coordinator", "facilitator", "host"])
     user.add_argument("--employer", type=_positive, default=None, help="employer id (hosts only)")
     user.add_argument("--name", default="")
+    user.add_argument(
+        "--language", type=_language, default=None, help="language of the account's e-mails (default: the project's)"
+    )
 
     token = commands.add_parser("create-token", help="print a new API token for a user, once")
     token.add_argument("--email", required=True)
@@ -120,7 +136,9 @@ def cmd_create_user(args: argparse.Namespace) -> None:
         from app.migrations import migrate
 
         await migrate()
-        return await create_user(args.email, args.role, password, name=args.name, employer_id=args.employer)
+        return await create_user(
+            args.email, args.role, password, name=args.name, employer_id=args.employer, language=args.language
+        )
 
     print(_run_db(work))
 

@@ -98,6 +98,11 @@ def render_public(request: Request[Any, Any, Any], template_name: str, **context
     return Response(html, media_type=MediaType.HTML, cookies=_language_cookies(request, lang))
 
 
+def _default_language_name() -> str:
+    default = get_settings().default_language
+    return LANGUAGES[default].native_name if default in LANGUAGES else default
+
+
 def _page_context(request: Request[Any, Any, Any], lang: str, context: dict[str, Any]) -> dict[str, Any]:
     gettext, ngettext = gettext_functions(translations(lang))
     return {
@@ -106,6 +111,7 @@ def _page_context(request: Request[Any, Any, Any], lang: str, context: dict[str,
         "dir": LANGUAGES[lang].direction,
         "languages": LANGUAGES.values(),
         "languages_all": LANGUAGES.values(),
+        "default_language_name": _default_language_name(),
         "current_path": request.url.path,
         "user": request.scope.get("user"),
         "_": gettext,

@@ -11,7 +11,9 @@ get nothing.
 The digest covers the window from the host's previous digest (its row's ``created_at``)
 to this one's, so a resend says the same. It lists, per upcoming slot, the headcount and
 the people new since the last digest as the host portal shows them: first name and the
-initial of the last name, nothing else.
+initial of the last name, nothing else. It is written in the host's language (the one chosen for
+the account, else the project's default, ``TREFFPUNKT_DEFAULT_LANGUAGE``), as are the slot
+approved and declined messages.
 """
 
 from __future__ import annotations
@@ -161,7 +163,7 @@ async def write_host_digests(now: datetime | None = None, zone: str | None = Non
     local = now.astimezone(ZoneInfo(zone or settings.timezone))
     if local.time() < DIGEST_TIME:
         return 0
-    hosts = await StaffUser.select(StaffUser.id, StaffUser.employer_id).where(
+    hosts = await StaffUser.select(StaffUser.id, StaffUser.employer_id, StaffUser.language).where(
         StaffUser.role == "host", StaffUser.active.eq(True), StaffUser.employer_id.is_not_null()
     )
     written = 0
@@ -170,7 +172,8 @@ async def write_host_digests(now: datetime | None = None, zone: str | None = Non
         if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == key):
             continue
         since = await _previous_digest_at(host["id"])
-        slots = await digest_slots(host["employer_id"], since, now, settings.default_language)
+        language = message_language(host["language"] or settings.default_language)
+        slots = await digest_slots(host["employer_id"], since, now, language)
         if not has_news(slots):
             continue
         if await add_message(
@@ -189,13 +192,13 @@ async def load_digest(row: dict[str, Any], default_language: str, base_url: str)
     from app.auth.tables import StaffUser
 
     host = (
-        await StaffUser.select(StaffUser.name, StaffUser.email, StaffUser.employer_id)
+        await StaffUser.select(StaffUser.name, StaffUser.email, StaffUser.employer_id, StaffUser.language)
         .where(StaffUser.id == row["staff_user_id"])
         .first()
     )
     if host is None or not host["email"] or host["employer_id"] is None:
         return None
-    language = message_language(default_language)  # hosts have no language of their own yet
+    language = message_language(host["language"] or default_language)  # the host's own, else the project's
     until = as_utc(row["created_at"])
     since = await _previous_digest_at(row["staff_user_id"], before=until)
     slots = await digest_slots(host["employer_id"], since, until, language)

@@ -107,7 +107,11 @@ async def load_host_recipient(row: dict[str, Any], channels: Channels) -> Recipi
     from app.auth.tables import StaffUser
     from scheduling.tables import Session, VisitSlot
 
-    host = await StaffUser.select(StaffUser.name, StaffUser.email).where(StaffUser.id == row["staff_user_id"]).first()
+    host = (
+        await StaffUser.select(StaffUser.name, StaffUser.email, StaffUser.language)
+        .where(StaffUser.id == row["staff_user_id"])
+        .first()
+    )
     slot_activity: Any = Session.activity
     session = (
         await Session.select(
@@ -125,11 +129,12 @@ async def load_host_recipient(row: dict[str, Any], channels: Channels) -> Recipi
     if host is None or session is None:
         return None
     slot = await VisitSlot.select(VisitSlot.decline_reason).where(VisitSlot.activity == session["activity"]).first()
+    language = host["language"] or channels.default_language  # the host's own, else the project's
     data = MessageData(
         kind=MessageKind(row["kind"]),
-        language=channels.default_language,
+        language=language,
         name=host["name"] or host["email"],
-        title=pick_text(session["title"] or {}, channels.default_language, ["en"]),
+        title=pick_text(session["title"] or {}, language, [channels.default_language, "en"]),
         starts_at=as_utc(session["starts_at"]),
         ends_at=as_utc(session["ends_at"]),
         timezone=session["timezone"],

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post
-from litestar.exceptions import NotFoundException
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from app.auth import services
-from app.auth.errors import InvalidCredentials, LoginThrottled
+from app.auth.errors import InvalidCredentials, InvalidUserData, LoginThrottled
 from app.auth.guards import require_admin, require_staff, require_user, signed_in
 from app.auth.middleware import SESSION_COOKIE, session_cookie
 from app.auth.roles import Role
 from app.auth.schemas import (
+    LanguageChange,
+    LanguageForm,
     LoginForm,
     Me,
     NewToken,
@@ -24,6 +28,7 @@ from app.auth.schemas import (
     UserCreate,
     UserCreated,
 )
+from app.i18n import LANGUAGE_COOKIE
 from app.pages import render
 from app.settings import get_settings
 
@@ -46,6 +51,22 @@ def _landing_page(user: services.CurrentUser, target: str) -> str:
     return target
 
 
+def _me(user: services.CurrentUser) -> Me:
+    return Me(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        employer_id=user.employer_id,
+        language=user.language,
+    )
+
+
+def language_cookie(language: str) -> Cookie:
+    """The pages' language choice (as ``?lang=`` remembers it), set when an account's language is known."""
+    return Cookie(key=LANGUAGE_COOKIE, value=language, max_age=365 * 86400, samesite="lax", path="/")
+
+
 class AuthApiController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
@@ -53,8 +74,14 @@ class AuthApiController(Controller):
     @get("/me", guards=[signed_in], operation_id="getMe")
     async def me(self, request: Request[Any, Any, Any]) -> Me:
         """The account the request is authenticated as."""
+        return _me(require_user(request))
+
+    @patch("/me", guards=[signed_in], operation_id="updateMe")
+    async def update_me(self, request: Request[Any, Any, Any], data: JSONBody[LanguageChange]) -> Me:
+        """Change your own account: the language of your e-mails (null: the project's default)."""
         user = require_user(request)
-        return Me(id=user.id, email=user.email, name=user.name, role=user.role, employer_id=user.employer_id)
+        language = await services.set_language(user.id, data.language)
+        return _me(replace(user, language=language))
 
     @get("/tokens", guards=[signed_in], operation_id="listTokens")
     async def list_tokens(self, request: Request[Any, Any, Any]) -> list[TokenInfo]:
@@ -84,9 +111,19 @@ class UserApiController(Controller):
     async def create_user(self, data: JSONBody[UserCreate]) -> UserCreated:
         """Create a staff or host account (admins only)."""
         user_id = await services.create_user(
-            data.email, data.role.value, data.password, name=data.name, employer_id=data.employer_id
+            data.email,
+            data.role.value,
+            data.password,
+            name=data.name,
+            employer_id=data.employer_id,
+            language=data.language,
         )
         return UserCreated(id=user_id)
+
+    @patch("/{user_id:int}/language", operation_id="setUserLanguage")
+    async def set_language(self, user_id: FromPath[int], data: JSONBody[LanguageChange]) -> LanguageChange:
+        """Set the language of an account's e-mails (admins only; null: the project's default)."""
+        return LanguageChange(language=await services.set_language(user_id, data.language))
 
 
 class StaffAccountPages(Controller):
@@ -122,6 +159,8 @@ class StaffAccountPages(Controller):
         redirect.set_cookie(
             session_cookie(token, secure=secure, max_age=int(services.SESSION_LIFETIME.total_seconds()))
         )
+        if user.language:  # the pages speak the account's language from the start
+            redirect.set_cookie(language_cookie(user.language))
         return redirect
 
     @post("/logout")
@@ -138,6 +177,24 @@ class StaffAccountPages(Controller):
         user = require_user(request)
         tokens = await services.list_api_tokens(user.id)
         return render(request, "staff/account.html", tokens=tokens, new_token=None)
+
+    @post("/account/language", guards=[signed_in])
+    async def set_language(self, request: Request[Any, Any, Any], data: URLEncodedBody[LanguageForm]) -> Redirect:
+        """The account's language, from the account page, the host portal or the language picker of a signed-in
+        person: stored on the account (for e-mails) and in the pages' language cookie."""
+        user = require_user(request)
+        wanted = data.next or "/staff/account"
+        target = wanted if _safe_next(wanted) == wanted else "/staff/account"
+        try:
+            language = await services.set_language(user.id, data.language)
+        except InvalidUserData as exc:
+            raise ValidationException(str(exc), extra={"field": "language"}) from None
+        redirect = Redirect(target, status_code=303)
+        if language is None:
+            redirect.delete_cookie(LANGUAGE_COOKIE, path="/")
+        else:
+            redirect.set_cookie(language_cookie(language))
+        return redirect
 
     @post("/account/tokens", guards=[signed_in])
     async def create_token(self, request: Request[Any, Any, Any], data: URLEncodedBody[TokenForm]) -> Template:

@@ -12,10 +12,12 @@ from litestar.response import Redirect, Template
 from msgspec import Meta, Struct
 
 from app.auth import invitations, services
+from app.auth.controllers import language_cookie
 from app.auth.errors import AuthError, InvalidUserData, UserExists
 from app.auth.guards import require_coordinator, require_user
 from app.auth.middleware import session_cookie
-from app.pages import render
+from app.i18n import LANGUAGE_COOKIE, is_supported
+from app.pages import render, request_language
 from app.settings import get_settings
 
 AnyRequest = Request[Any, Any, Any]
@@ -25,11 +27,13 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"
 class InvitationIn(Struct, forbid_unknown_fields=True):
     email: Annotated[str, Meta(max_length=254)]
     name: Annotated[str, Meta(max_length=200)] = ""
+    language: Annotated[str, Meta(max_length=12, description="the host's language, if known")] | None = None
 
 
 class InvitationOut(Struct):
     id: int
     email: str
+    language: str | None
     invite_url: Annotated[str, Meta(description="single-use; pass it to the host. Shown only now.")]
     expires_at: datetime
 
@@ -39,6 +43,7 @@ class AcceptForm:
     name: str = ""
     password: str = ""
     password_again: str = ""
+    language: str = ""
 
 
 class HostInvitationController(Controller):
@@ -50,12 +55,14 @@ class HostInvitationController(Controller):
         self, request: AnyRequest, employer_id: FromPath[int], data: JSONBody[InvitationIn]
     ) -> InvitationOut:
         """Invite a host of this employer: a single-use link, valid for 7 days, to set a password."""
+        language = services.validate_language(data.language)
         issued = await invitations.invite_host(
-            employer_id, data.email, name=data.name, invited_by=require_user(request).id
+            employer_id, data.email, name=data.name, invited_by=require_user(request).id, language=language
         )
         return InvitationOut(
             id=issued.id,
             email=services.normalise_email(data.email),
+            language=language,
             invite_url=f"{get_settings().base_url}{invitations.INVITE_PATH}{issued.token}",
             expires_at=issued.expires_at,
         )
@@ -76,8 +83,21 @@ def _gone(request: AnyRequest, error: AuthError) -> Template:
     return page
 
 
+def _chosen_language(request: AnyRequest, pending: invitations.PendingInvitation) -> str:
+    """Preselected on the form: the language the host picked for the page, else the coordinator's, else the page's."""
+    for explicit in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if is_supported(explicit):
+            return str(explicit)
+    return pending.language or request_language(request)
+
+
 def _form(
-    request: AnyRequest, pending: invitations.PendingInvitation, name: str, error: str | None, status: int = 200
+    request: AnyRequest,
+    pending: invitations.PendingInvitation,
+    name: str,
+    error: str | None,
+    status: int = 200,
+    language: str | None = None,
 ) -> Template:
     page = render(
         request,
@@ -87,6 +107,7 @@ def _form(
         name=name,
         error=error,
         min_length=services.MIN_PASSWORD_LENGTH,
+        chosen_language=language or _chosen_language(request, pending),
     )
     page.headers.update(PRIVATE_HEADERS)
     return page
@@ -112,12 +133,14 @@ class HostInvitationPages(Controller):
             pending = await invitations.pending_invitation(token)
         except invitations.InvitationError as error:
             return _gone(request, error)
+        if not is_supported(data.language) and data.language:
+            return _form(request, pending, data.name, "language", 400)
         if data.password != data.password_again:
-            return _form(request, pending, data.name, "mismatch", 400)
+            return _form(request, pending, data.name, "mismatch", 400, data.language)
         try:
-            await invitations.accept_invitation(token, data.password, name=data.name)
+            await invitations.accept_invitation(token, data.password, name=data.name, language=data.language or None)
         except InvalidUserData:
-            return _form(request, pending, data.name, "short", 400)
+            return _form(request, pending, data.name, "short", 400, data.language)
         except (invitations.InvitationError, UserExists) as error:
             return _gone(request, error)
         return await _sign_in(request, pending.email, data.password)
@@ -128,12 +151,14 @@ async def _sign_in(request: AnyRequest, email: str, password: str) -> Redirect:
     settings = get_settings()
     client = request.client.host if request.client else "unknown"
     try:
-        _, token = await services.login(email, password, client=client, limit=settings.login_rate_limit)
+        user, token = await services.login(email, password, client=client, limit=settings.login_rate_limit)
     except AuthError:
         return Redirect("/staff/login?next=/host", status_code=303)
     redirect = Redirect("/host", status_code=303)
     lifetime = int(services.SESSION_LIFETIME.total_seconds())
     redirect.set_cookie(session_cookie(token, secure=settings.base_url.startswith("https://"), max_age=lifetime))
+    if user.language:  # the portal speaks the language the host chose
+        redirect.set_cookie(language_cookie(user.language))
     return redirect
 
 

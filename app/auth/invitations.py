@@ -21,7 +21,15 @@ from datetime import datetime, timedelta
 
 from app.auth.errors import AuthError, InvalidUserData, UserExists
 from app.auth.roles import Role
-from app.auth.services import _EMAIL_RE, create_user, digest, normalise_email, now, validate_new_user
+from app.auth.services import (
+    _EMAIL_RE,
+    create_user,
+    digest,
+    normalise_email,
+    now,
+    validate_language,
+    validate_new_user,
+)
 from app.auth.tables import HostInvitation, StaffUser
 from app.database import write_transaction
 from scheduling.services.employers import EmployerNotFound, employer_exists
@@ -60,16 +68,24 @@ class PendingInvitation:
     name: str
     employer_id: int
     expires_at: datetime
+    language: str | None = None  # as the coordinator gave it; the host may choose another
 
 
 async def invite_host(
-    employer_id: int, email: str, *, name: str = "", invited_by: int | None = None, at: datetime | None = None
+    employer_id: int,
+    email: str,
+    *,
+    name: str = "",
+    invited_by: int | None = None,
+    language: str | None = None,
+    at: datetime | None = None,
 ) -> IssuedInvitation:
-    """A new single-use invitation link for a host of ``employer_id``."""
+    """A new single-use invitation link for a host of ``employer_id`` (``language``: the host's, if known)."""
     at = at or now()
     email = normalise_email(email)
     if not _EMAIL_RE.match(email):
         raise InvalidUserData("email", f"{email!r} is not an e-mail address")
+    language = validate_language(language)
     if not await employer_exists(employer_id):
         raise EmployerNotFound(f"There is no employer with id {employer_id}.")
     if await StaffUser.exists().where(StaffUser.email == email):
@@ -85,6 +101,7 @@ async def invite_host(
             invited_by=invited_by,
             created_at=at,
             expires_at=expires_at,
+            language=language,
         )
     ).returning(HostInvitation.id)
     return IssuedInvitation(id=int(rows[0]["id"]), token=token, expires_at=expires_at)
@@ -103,16 +120,27 @@ async def pending_invitation(token: str, *, at: datetime | None = None) -> Pendi
     if row["expires_at"] <= at:
         raise InvitationExpired("This invitation link has expired. Ask the coordinators for a new one.")
     return PendingInvitation(
-        id=row["id"], email=row["email"], name=row["name"], employer_id=row["employer_id"], expires_at=row["expires_at"]
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        employer_id=row["employer_id"],
+        expires_at=row["expires_at"],
+        language=row["language"],
     )
 
 
-async def accept_invitation(token: str, password: str, *, name: str = "", at: datetime | None = None) -> int:
-    """Use the link: create the host account with this password and return its id."""
+async def accept_invitation(
+    token: str, password: str, *, name: str = "", language: str | None = None, at: datetime | None = None
+) -> int:
+    """Use the link: create the host account with this password and return its id.
+
+    ``language`` is the one the host chose; without it, the one the coordinator gave, else the project's default.
+    """
     at = at or now()
     async with write_transaction():
         invitation = await pending_invitation(token, at=at)
         validate_new_user(invitation.email, Role.host.value, password, invitation.employer_id)
+        language = validate_language(language) or invitation.language
         taken = (
             await HostInvitation.update({HostInvitation.used_at: at})
             .where(HostInvitation.id == invitation.id, HostInvitation.used_at.is_null())
@@ -126,6 +154,7 @@ async def accept_invitation(token: str, password: str, *, name: str = "", at: da
             password,
             name=(name.strip() or invitation.name)[:200],
             employer_id=invitation.employer_id,
+            language=language,
         )
         await HostInvitation.update({HostInvitation.user_id: user_id}).where(HostInvitation.id == invitation.id)
     return user_id

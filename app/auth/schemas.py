@@ -17,6 +17,11 @@ class Me(Struct):
     name: str
     role: Role
     employer_id: int | None
+    language: Annotated[str | None, Meta(description="language of the account's e-mails; null: the default")] = None
+
+
+class LanguageChange(Struct, forbid_unknown_fields=True):
+    language: Annotated[str, Meta(max_length=12, description="one of the languages the pages speak")] | None
 
 
 class TokenRequest(Struct):
@@ -43,6 +48,7 @@ class UserCreate(Struct):
     password: Annotated[str, Meta(min_length=10, max_length=1000)]
     name: Annotated[str, Meta(max_length=200)] = ""
     employer_id: int | None = None
+    language: Annotated[str, Meta(max_length=12)] | None = None
 
 
 class UserCreated(Struct):
@@ -59,3 +65,9 @@ class LoginForm:
 @dataclass
 class TokenForm:
     name: str = ""
+
+
+@dataclass
+class LanguageForm:
+    language: str = ""
+    next: str = ""

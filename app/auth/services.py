@@ -24,7 +24,9 @@ from app.auth.errors import (
 from app.auth.roles import Role
 from app.auth.tables import ApiToken, LoginFailure, StaffSession, StaffUser
 from app.database import write_transaction
+from app.i18n import LANGUAGES
 from app.settings import RateLimit
+from scheduling.languages import is_language_code
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
@@ -45,6 +47,7 @@ class CurrentUser:
     name: str
     role: Role
     employer_id: int | None
+    language: str | None = None  # the e-mail language chosen for the account; None: the project's default
 
     def has_role(self, *roles: Role) -> bool:
         return self.role is Role.admin or self.role in roles
@@ -76,7 +79,20 @@ def _to_current_user(row: dict[str, object]) -> CurrentUser:
         name=str(row["name"] or ""),
         role=Role(row["role"]),
         employer_id=int(employer) if employer is not None else None,  # type: ignore[call-overload]
+        language=str(row["language"]) if row.get("language") else None,
     )
+
+
+def validate_language(code: str | None) -> str | None:
+    """A staff account's language: one of the languages the pages and messages speak, or ``None`` (the default)."""
+    if code is None or not code.strip():
+        return None
+    code = code.strip()
+    if not is_language_code(code) or code not in LANGUAGES:
+        raise InvalidUserData(
+            "language", f"{code[:20]!r} is not a language Treffpunkt speaks; use one of {', '.join(LANGUAGES)}"
+        )
+    return code
 
 
 def validate_new_user(email: str, role: str, password: str, employer_id: int | None) -> Role:
@@ -94,10 +110,19 @@ def validate_new_user(email: str, role: str, password: str, employer_id: int | N
     return parsed
 
 
-async def create_user(email: str, role: str, password: str, *, name: str = "", employer_id: int | None = None) -> int:
-    """Create a staff account and return its id."""
+async def create_user(
+    email: str,
+    role: str,
+    password: str,
+    *,
+    name: str = "",
+    employer_id: int | None = None,
+    language: str | None = None,
+) -> int:
+    """Create a staff account and return its id; ``language`` ``None`` means the project's default."""
     email = normalise_email(email)
     parsed = validate_new_user(email, role, password, employer_id)
+    language = validate_language(language)
     password_hash = _hasher.hash(password)
     async with write_transaction():
         if await StaffUser.exists().where(StaffUser.email == email):
@@ -110,9 +135,19 @@ async def create_user(email: str, role: str, password: str, *, name: str = "", e
                 password_hash=password_hash,
                 employer_id=employer_id,
                 created_at=now(),
+                language=language,
             )
         ).returning(StaffUser.id)
     return int(rows[0]["id"])
+
+
+async def set_language(user_id: int, language: str | None) -> str | None:
+    """Store the account's language (``None`` or ``""``: back to the project's default); returns what is stored."""
+    language = validate_language(language)
+    rows = await StaffUser.update({StaffUser.language: language}).where(StaffUser.id == user_id).returning(StaffUser.id)
+    if not rows:
+        raise UnknownUser(f"there is no account with id {user_id}")
+    return language
 
 
 async def get_user_by_email(email: str) -> CurrentUser:
@@ -122,7 +157,14 @@ async def get_user_by_email(email: str) -> CurrentUser:
     return _to_current_user(row)
 
 
-_USER_COLUMNS = (StaffUser.id, StaffUser.email, StaffUser.name, StaffUser.role, StaffUser.employer_id)
+_USER_COLUMNS = (
+    StaffUser.id,
+    StaffUser.email,
+    StaffUser.name,
+    StaffUser.role,
+    StaffUser.employer_id,
+    StaffUser.language,
+)
 
 
 # --- API tokens ---------------------------------------------------------------------
@@ -139,7 +181,7 @@ async def issue_api_token(user_id: int, name: str = "") -> IssuedToken:
 # Every API call with a bearer token runs this; written out as plain SQL (both databases accept it)
 # because building Piccolo's joined SELECT cost more than many of the requests it guards (bench/README.md).
 _TOKEN_USER = (
-    "SELECT t.id, t.last_used_at, u.id AS user_id, u.email, u.name, u.role, u.employer_id, u.active"
+    "SELECT t.id, t.last_used_at, u.id AS user_id, u.email, u.name, u.role, u.employer_id, u.language, u.active"
     " FROM api_token t JOIN staff_user u ON u.id = t.user"
     " WHERE t.token_hash = {} AND t.revoked_at IS NULL"
 )
@@ -237,6 +279,7 @@ async def user_for_session(session_token: str) -> CurrentUser | None:
             StaffSession.user.name.as_alias("name"),
             StaffSession.user.role.as_alias("role"),
             StaffSession.user.employer_id.as_alias("employer_id"),
+            StaffSession.user.language.as_alias("language"),
             StaffSession.user.active.as_alias("active"),
         )
         .where(StaffSession.token_hash == digest(session_token), StaffSession.expires_at > now())

@@ -28,6 +28,8 @@ class StaffUser(Table, tablename="staff_user"):
     employer_id = Integer(null=True, default=None)
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # The language of the e-mails the account gets (a code of app.i18n.LANGUAGES); NULL: the project's default.
+    language = Varchar(length=12, null=True, default=None)
 
 
 class ApiToken(Table, tablename="api_token"):
@@ -71,3 +73,4 @@ class HostInvitation(Table, tablename="host_invitation"):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     user_id = Integer(null=True, default=None)  # the account created with it
+    language = Varchar(length=12, null=True, default=None)  # the host's language, if the coordinator knows it

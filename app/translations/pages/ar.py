@@ -590,4 +590,12 @@ PAGES: Translations = {
     "Sign in for staff and hosts": "تسجيل الدخول لفريق العمل والشركات المستضيفة",
     "Too many failed attempts. Please wait and try again later.": "محاولات فاشلة كثيرة. يرجى الانتظار والمحاولة لاحقًا.",
     "The e-mail address or the password is not right.": "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
+    # Account language (staff and hosts)
+    "Please choose one of the languages in the list.": "يرجى اختيار إحدى اللغات من القائمة.",
+    "Language of your e-mails": "لغة رسائلكم الإلكترونية",
+    "The daily summary and the news about your visit dates come in this language.": "يصلكم الملخص اليومي وأخبار مواعيد زياراتكم بهذه اللغة.",
+    "The project's language (%(language)s)": "لغة المشروع (%(language)s)",
+    "The pages switch to it too when you sign in.": "وتُعرض الصفحات أيضًا بهذه اللغة عند تسجيل دخولكم.",
+    "Save the language": "حفظ اللغة",
+    "Your e-mails": "رسائلكم الإلكترونية",
 }

@@ -578,4 +578,12 @@ PAGES: Translations = {
     "You can change or withdraw a date until the first person signs up. After a change, the coordinators check it again.": "Sie können einen Termin ändern oder zurückziehen, bis sich die erste Person anmeldet. Nach einer Änderung prüft die Koordination ihn noch einmal.",
     "Save changes": "Änderungen speichern",
     "Withdraw this date": "Diesen Termin zurückziehen",
+    # Account language (staff and hosts)
+    "Please choose one of the languages in the list.": "Bitte wählen Sie eine der Sprachen aus der Liste.",
+    "Language of your e-mails": "Sprache Ihrer E-Mails",
+    "The daily summary and the news about your visit dates come in this language.": "Die tägliche Übersicht und die Nachrichten zu Ihren Besuchsterminen kommen in dieser Sprache.",
+    "The project's language (%(language)s)": "Sprache des Projekts (%(language)s)",
+    "The pages switch to it too when you sign in.": "Die Seiten wechseln bei der Anmeldung ebenfalls in diese Sprache.",
+    "Save the language": "Sprache speichern",
+    "Your e-mails": "Ihre E-Mails",
 }
