@@ -88,6 +88,36 @@ async def test_another_facilitator_may_not_see_the_roster(client: AsyncClient) -
     stranger = await make_account("facilitator")
     await sign_in(client, stranger)
     assert (await client.get(page_of(door))).status_code == 403
+    page = await client.get(page_of(door, "?lang=en"))
+    assert page.status_code == 403 and "Person 1" not in page.text
+    assert "ask a coordinator to add you to this activity" in page.text and 'href="/staff"' in page.text
+    german = await client.get(page_of(door, "?lang=de"))
+    assert german.status_code == 403 and "Bitten Sie die Koordination" in german.text
+
+
+async def test_any_facilitator_sees_the_roster_of_an_activity_nobody_is_assigned_to(client: AsyncClient) -> None:
+    door = await a_door(client, capacity=2, facilitator_ids=[])
+    for n in range(1, 4):
+        await register(client, door.session_id, n)
+    await sign_in(client, await make_account("facilitator"))
+    page = await client.get(page_of(door, "?lang=en"))
+    assert page.status_code == 200, page.text
+    assert "Person 1" in page.text and "Person 3" in page.text
+    assert "/registrations/" not in page.text  # seeing, not acting: the actions are for coordinators
+    first = await Registration.select(Registration.id).where(Registration.session == door.session_id).first()
+    assert first is not None
+    for action, fields in (
+        ("/registrations", {"name": "Eve", "language": "de"}),
+        (f"/registrations/{first['id']}/cancel", {}),
+        (f"/registrations/{first['id']}/move", {"to_session": str(door.sessions[1]["id"])}),
+    ):
+        response = await submit(client, door, action, **fields)
+        assert response.status_code == 403, action
+    assert await statuses(door.session_id) == {
+        "Person 1": "confirmed",
+        "Person 2": "confirmed",
+        "Person 3": "waitlisted",
+    }
 
 
 async def test_signed_out_people_are_sent_to_the_login(client: AsyncClient) -> None:
@@ -159,6 +189,23 @@ async def test_a_registration_of_another_session_cannot_be_cancelled_here(client
     response = await submit(client, door, f"/registrations/{elsewhere['id']}/cancel")
     assert response.status_code == 404
     assert (await statuses(other))["Person 9"] == "confirmed"
+
+
+async def test_a_cancelled_or_impossible_registration_is_gone(client: AsyncClient) -> None:
+    door = await small_full_session(client)
+    first = await Registration.select(Registration.id).where(
+        Registration.session == door.session_id, Registration.participant.name == "Person 1"
+    )
+    await sign_in(client, door.coordinator)
+    assert (await submit(client, door, f"/registrations/{first[0]['id']}/cancel")).status_code == 303
+    again = await submit(client, door, f"/registrations/{first[0]['id']}/cancel")
+    assert again.status_code == 404
+    for registration_id in (first[0]["id"], 2**31, 2**40):
+        moved = await submit(
+            client, door, f"/registrations/{registration_id}/move", to_session=str(door.sessions[1]["id"])
+        )
+        assert moved.status_code == 404, registration_id
+    assert "Person 1" not in await statuses(door.sessions[1]["id"])
 
 
 async def test_move_a_person_to_another_date(client: AsyncClient) -> None:

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 
-from app.settings import RateLimit
+from app.i18n import translations
+from app.settings import RateLimit, get_settings
 from checkin import controllers as checkin_api
 from checkin.tables import Attendance, DoorScan
+from scheduling.access import NOT_YOUR_ACTIVITY
 from tests.checkin.helpers import Door, a_door, attendance_rows, qr, register, typed
 from tests.factories import PASSWORD, Account, make_account
 
@@ -101,6 +103,32 @@ async def test_a_facilitator_of_another_activity_gets_403(client: AsyncClient) -
     door = await a_door(client)
     await sign_in(client, await make_account("facilitator"))
     assert (await client.get(door_url(door))).status_code == 403
+
+
+async def test_the_refusal_says_whom_to_ask_in_the_persons_language(client: AsyncClient) -> None:
+    door = await a_door(client)
+    await sign_in(client, await make_account("facilitator"))
+    english = await client.get(door_url(door, "?lang=en"))
+    assert english.status_code == 403
+    assert "ask a coordinator to add you to this activity" in english.text
+    assert 'href="/staff"' in english.text  # the staff error page, back to the staff start page
+    german = await client.get(door_url(door, "?lang=de"))
+    assert german.status_code == 403 and "Bitten Sie die Koordination" in german.text
+    arabic = await client.get(door_url(door, "?lang=ar"))
+    assert arabic.status_code == 403 and "اطلب من أحد المنسقين" in arabic.text and 'dir="rtl"' in arabic.text
+
+
+async def test_any_facilitator_runs_the_door_of_an_activity_nobody_is_assigned_to(client: AsyncClient) -> None:
+    door = await a_door(client, facilitator_ids=[])
+    person = await register(client, door.session_id, 1, name="Amina Haddad")
+    await sign_in(client, await make_account("facilitator"))
+    page = await client.get(door_url(door))
+    assert page.status_code == 200 and "Amina Haddad" in page.text
+    scanned = await submit(client, door, "/checkin", code=qr(person["id"]))
+    assert scanned.status_code == 200 and banner(scanned) == "ok"
+    walked = await fetch(client, door, "/walk-ins", name="Zoe", language="de")
+    assert walked.status_code == 201, walked.text
+    assert await attendance_rows(person["id"]) == 1
 
 
 async def test_a_host_gets_403(client: AsyncClient) -> None:
@@ -302,6 +330,8 @@ async def test_json_errors_say_whether_to_retry(client: AsyncClient) -> None:
     )
     assert forbidden.status_code == 403
     assert forbidden.json()["retry"] is False  # a queued scan is dropped, not resent for ever
+    said = translations(get_settings().default_language).gettext(NOT_YOUR_ACTIVITY)  # no ?lang: the default
+    assert forbidden.json()["banner"]["title"] == said
     stale = await client.post(door_url(door, "/checkin"), data={"code": "ABCDEFG"}, headers=JSON)
     assert stale.status_code == 403
     assert stale.json()["retry"] is True

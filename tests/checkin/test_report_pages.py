@@ -164,6 +164,20 @@ async def test_the_attendance_page_is_for_the_activitys_staff_only(client: Clien
     assert "The end date is before the start date." in reversed_period.text
 
 
+async def test_the_attendance_page_follows_the_facilitator_rule(client: Client) -> None:
+    closed = await a_door(client)
+    shared = await a_door(client, facilitator_ids=[])
+    await sign_in(client, await make_account("facilitator"))
+    refused = await client.get(f"/staff/activities/{closed.activity['id']}/attendance", params={"lang": "en"})
+    assert refused.status_code == 403
+    assert "ask a coordinator to add you to this activity" in refused.text
+    opened = await client.get(f"/staff/activities/{shared.activity['id']}/attendance", params={"lang": "en"})
+    assert opened.status_code == 200, opened.text
+    await sign_in(client, closed.facilitator)  # assigned to one activity, and the shared one is theirs too
+    for door in (closed, shared):
+        assert (await client.get(f"/staff/activities/{door.activity['id']}/attendance")).status_code == 200
+
+
 async def test_dates_out_of_any_sensible_range_are_form_errors(client: Client) -> None:
     door = await a_door(client)
     await sign_in(client, door.coordinator)
