@@ -43,6 +43,7 @@ from app.logging import configure_logging
 from app.participant_pages import ParticipantPages
 from app.personal_pages import PersonalPages
 from app.privacy.controllers import MyDataController, StaffPrivacyController
+from app.public_cache import PublicCacheMiddleware
 from app.redis_client import close_redis
 from app.report_pages import AttendancePages, ReportPages
 from app.request_log import RequestLogMiddleware
@@ -168,7 +169,8 @@ def _configure_security(app_config: AppConfig, secret_key: str, base_url: str) -
         exclude=["^/api/", "^/ics/", "^/static/"],
     )
     app_config.middleware.insert(0, DefineMiddleware(RequestLogMiddleware))
-    app_config.middleware.insert(1, DefineMiddleware(DoorbellMiddleware))
+    app_config.middleware.insert(1, DefineMiddleware(PublicCacheMiddleware))
+    app_config.middleware.insert(2, DefineMiddleware(DoorbellMiddleware))
     app_config.middleware.append(AuthenticationMiddleware())
 
 

@@ -55,7 +55,7 @@ STATUS_LABELS = {
 _ERROR_PATH = re.compile(r"\$\.(\w+)")
 
 
-def host_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def host_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """The portal is for hosts, each bound to one employer."""
     user = require_user(connection)
     if user.role is not Role.host or user.employer_id is None:

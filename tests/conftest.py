@@ -73,7 +73,9 @@ from litestar import Litestar  # noqa: E402
 import app  # noqa: E402,F401  (after the environment is set)
 from app import database  # noqa: E402
 from app.asgi import create_app  # noqa: E402
+from app.auth.services import forget_cached_tokens  # noqa: E402
 from app.migrations import migrate  # noqa: E402
+from app.public_cache import forget_public_answers  # noqa: E402
 from tests.factories import reset_database  # noqa: E402
 
 
@@ -98,8 +100,10 @@ async def migrated() -> AsyncIterator[None]:
 
 @pytest.fixture
 async def db(migrated: None) -> AsyncIterator[None]:
-    """A migrated, empty database for one test."""
+    """A migrated, empty database for one test (and no answers remembered from the last one)."""
     await reset_database()
+    forget_public_answers()
+    forget_cached_tokens()
     yield
 
 

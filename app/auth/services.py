@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +24,7 @@ from app.auth.errors import (
 )
 from app.auth.roles import Role
 from app.auth.tables import ApiToken, LoginFailure, StaffSession, StaffUser
-from app.database import write_transaction
+from app.database import fetch, write_transaction
 from app.i18n import LANGUAGES
 from app.settings import RateLimit
 from scheduling.languages import is_language_code
@@ -187,20 +188,43 @@ _TOKEN_USER = (
 )
 
 
+# Who a token belongs to, remembered for a few seconds: the lookup was the largest part of
+# a check-in scan (bench/README.md). A token revoked in this process is forgotten at once;
+# other web processes stop accepting it within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 5.0
+_TOKEN_CACHE_MAX = 1024
+_token_cache: dict[str, tuple[float, CurrentUser]] = {}
+
+
+def forget_cached_tokens() -> None:
+    """Forget every remembered token (after a revocation or a change to an account)."""
+    _token_cache.clear()
+
+
 async def user_for_api_token(token: str) -> CurrentUser | None:
     """The active user a bearer token belongs to, or ``None`` for an unknown or revoked token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    rows = await ApiToken.raw(_TOKEN_USER, digest(token))
+    token_digest = digest(token)
+    cached = _token_cache.get(token_digest)
+    clock = time.monotonic()
+    if cached is not None and cached[0] > clock:
+        return cached[1]
+    rows = await fetch(_TOKEN_USER, token_digest)
     row = rows[0] if rows else None
     if row is None or not row["active"]:
+        _token_cache.pop(token_digest, None)
         return None
     last_used = row["last_used_at"]
     if isinstance(last_used, str):  # SQLite hands raw timestamps back as text
         last_used = datetime.fromisoformat(last_used)
     if last_used is None or now() - last_used > timedelta(minutes=5):
         await ApiToken.update({ApiToken.last_used_at: now()}).where(ApiToken.id == row["id"])
-    return _to_current_user({**row, "id": row["user_id"]})
+    user = _to_current_user({**row, "id": row["user_id"]})
+    if len(_token_cache) >= _TOKEN_CACHE_MAX:
+        _token_cache.clear()
+    _token_cache[token_digest] = (clock + TOKEN_CACHE_SECONDS, user)
+    return user
 
 
 async def list_api_tokens(user_id: int) -> list[dict[str, object]]:
@@ -219,6 +243,7 @@ async def revoke_api_token(token_id: int, *, user: CurrentUser) -> bool:
     if user.role is not Role.admin:
         query = query.where(ApiToken.user == user.id)
     rows = await query.returning(ApiToken.id)
+    forget_cached_tokens()
     return bool(rows)
 
 
