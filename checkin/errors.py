@@ -2,7 +2,7 @@
 
 CheckinError                 ``status_code`` is the HTTP answer, ``field`` names bad input
  ├── InvalidCheckin          bad input, e.g. a short code without a session (400)
- ├── NotYourSession          a facilitator who does not run this activity (403)
+ ├── NotYourSession          a facilitator outside ``scheduling.access``'s rule for this session (403)
  ├── SessionNotFound         no such session (404)
  ├── ActivityNotFound        no such activity (404)
  ├── NothingToUndo           no check-in of yours to take back (409)

@@ -9,7 +9,8 @@ Rules, in the order they are applied:
 
 - a code that is neither a genuine QR payload nor a short code of the door's session
   is ``invalid`` (reason ``unknown_code``);
-- a facilitator may only check in at sessions of activities they run (403);
+- a facilitator may only check in where ``scheduling.access`` lets them: sessions of activities they are
+  assigned to, or of activities nobody is assigned to (403 elsewhere);
 - a genuine code for another session than the door's is ``wrong_session``;
 - a cancelled registration, or a registration for a cancelled session, is ``cancelled``;
 - a person on the waiting list is ``invalid`` with reason ``waitlisted``: they have no
