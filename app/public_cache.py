@@ -33,7 +33,8 @@ from app.i18n import LANGUAGE_COOKIE
 
 TTL_SECONDS = 1.0
 MAX_ENTRIES = 256
-MAX_BODY_BYTES = 512 * 1024
+MAX_BODY_BYTES = 256 * 1024  # a bigger answer is not kept
+MAX_TOTAL_BYTES = 8 * 1024 * 1024  # all kept answers together: a web process stays well under 120 MB
 
 # The routes whose answers do not depend on who asks (besides the language).
 CACHEABLE_PATHS = re.compile(r"^/$|^/ics/activities/\d+\.ics$")
@@ -57,28 +58,35 @@ class _Memory:
     def __init__(self) -> None:
         self.generation = 0
         self.answers: OrderedDict[_Key, _Answer] = OrderedDict()
+        self.size = 0  # bytes of all kept bodies
         self.clock = time.monotonic
 
     def forget_all(self) -> None:
         self.generation += 1
         self.answers.clear()
+        self.size = 0
+
+    def _drop(self, key: _Key) -> None:
+        self.size -= len(self.answers.pop(key).body)
 
     def get(self, key: _Key) -> _Answer | None:
         answer = self.answers.get(key)
         if answer is None:
             return None
         if answer.generation != self.generation or answer.expires <= self.clock():
-            del self.answers[key]
+            self._drop(key)
             return None
         return answer
 
     def keep(self, key: _Key, answer: _Answer) -> None:
         if answer.generation != self.generation:  # something changed while it was being built
             return
+        if key in self.answers:
+            self._drop(key)
         self.answers[key] = answer
-        self.answers.move_to_end(key)
-        while len(self.answers) > MAX_ENTRIES:
-            self.answers.popitem(last=False)
+        self.size += len(answer.body)
+        while len(self.answers) > MAX_ENTRIES or self.size > MAX_TOTAL_BYTES:
+            self._drop(next(iter(self.answers)))  # the oldest
 
 
 memory = _Memory()

@@ -97,3 +97,16 @@ async def test_a_failed_change_also_forgets_but_nothing_breaks(client: Client) -
     assert refused.status_code == 400
     assert not public_cache.memory.answers
     assert "1 place left" in (await client.get("/?lang=en")).text
+
+
+def test_the_memory_stays_within_its_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = public_cache._Memory()
+    monkeypatch.setattr(public_cache, "MAX_TOTAL_BYTES", 1000)
+    for n in range(10):
+        key = (f"/ics/activities/{n}.ics", b"", b"", "")
+        memory.keep(key, public_cache._Answer(0, memory.clock() + 60, 200, [], b"x" * 300))
+    assert memory.size <= 1000 and len(memory.answers) == 3
+    assert ("/ics/activities/9.ics", b"", b"", "") in memory.answers  # the newest stay
+    monkeypatch.setattr(public_cache, "MAX_ENTRIES", 2)
+    memory.keep(("/", b"", b"", ""), public_cache._Answer(0, memory.clock() + 60, 200, [], b"y"))
+    assert len(memory.answers) == 2 and memory.size == 301
