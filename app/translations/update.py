@@ -12,9 +12,32 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from app.translations.pages import all_pages
+from app.translations.pages import Translations, all_pages
 
 HERE = Path(__file__).parent
+
+# Plural rules that differ from Babel's own table. Babel's Arabic rule swaps the last two forms
+# (python-babel/babel#816): CLDR, GNU gettext, Weblate and Transifex order them zero, one, two,
+# few (3 to 10), many (11 to 99), other (100 to 102 and so on), and so do our Arabic page translations.
+# Babel has no rule for Tigrinya and falls back to English's; CLDR (and MediaWiki, Weblate) use the
+# singular for 0 as well, as in Amharic.
+PLURAL_FORMS = {
+    "ar": "nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : n%100>=3 && n%100<=10 ? 3 : n%100>=11 ? 4 : 5);",
+    "ti": "nplurals=2; plural=(n > 1);",
+}
+
+
+class WrongPluralForms(SystemExit):
+    """A page module gives a plural entry more or fewer forms than its language's Plural-Forms header."""
+
+
+def plural_forms_problems(lang: str, num_plurals: int, pages: Translations) -> list[str]:
+    """The plural entries of a page module that do not give exactly ``num_plurals`` forms."""
+    return [
+        f"{lang}: {source[0]!r} has {len(translated) if isinstance(translated, tuple) else 1} forms, needs {num_plurals}"
+        for source, translated in pages.items()
+        if isinstance(source, tuple) and (not isinstance(translated, tuple) or len(translated) != num_plurals)
+    ]
 
 
 def main() -> None:
@@ -27,10 +50,13 @@ def main() -> None:
             template = read_po(handle)
         with po_path.open("rb") as handle:
             catalog: Catalog = read_po(handle, locale="fa_AF" if lang == "prs" else lang)
+        if lang in PLURAL_FORMS:
+            catalog.mime_headers = [("Plural-Forms", PLURAL_FORMS[lang])]
         catalog.update(template, no_fuzzy_matching=True)
+        problems = plural_forms_problems(lang, catalog.num_plurals, pages.get(lang, {}))
+        if problems:  # every form must be written by a person, never copied from another one
+            raise WrongPluralForms("\n".join(problems))
         for source, translated in pages.get(lang, {}).items():
-            if isinstance(translated, tuple) and len(translated) < catalog.num_plurals:
-                translated = translated + (translated[-1],) * (catalog.num_plurals - len(translated))
             message = catalog.get(source if isinstance(source, str) else source[0])
             if message is None:
                 catalog.add(source, translated)

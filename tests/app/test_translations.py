@@ -30,6 +30,7 @@ from httpx import AsyncClient as Client
 from app.formatting import babel_locale
 from app.i18n import LANGUAGES, TRANSLATIONS_DIR, translations
 from app.translations import update
+from app.translations.pages import all_pages
 from notifications.kinds import MessageKind
 from notifications.messages import MessageData, render
 from tests.factories import make_account
@@ -157,6 +158,85 @@ def test_plural_forms_give_a_text_for_every_count(lang: str) -> None:
         assert str(count) in text
 
 
+@pytest.mark.parametrize("lang", sorted(CATALOGS))
+def test_every_plural_entry_gives_every_form_of_its_language(lang: str) -> None:
+    """As many forms as the catalog's Plural-Forms header says, each written (none left empty when one is)."""
+    catalog = load(lang)
+    wrong = [
+        (message.id[0], len(forms(message)))
+        for message in entries(catalog)
+        if isinstance(message.id, tuple)
+        and (len(forms(message)) != catalog.num_plurals or (any(forms(message)) and not all(forms(message))))
+    ]
+    assert wrong == [], f"{lang} has nplurals={catalog.num_plurals}"
+
+
+@pytest.mark.parametrize("lang", sorted(set(CATALOGS) & set(all_pages())))
+def test_page_modules_write_out_every_plural_form(lang: str) -> None:
+    """The page module itself gives every form: the update never fills a missing one with a copy of another."""
+    assert update.plural_forms_problems(lang, load(lang).num_plurals, all_pages()[lang]) == []
+
+
+CLDR_ORDER = ("zero", "one", "two", "few", "many", "other")
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGS))
+def test_plural_forms_follow_the_cldr_categories_in_order(lang: str) -> None:
+    """Each CLDR plural category of the language has one form, in CLDR's order (zero, one, two, few, many,
+    other): translators write the forms in that order, and Babel's own Arabic rule swaps the last two."""
+    plural = translations(lang).plural  # type: ignore[attr-defined]
+    rules = babel_locale(lang).plural_form
+    index_of: dict[str, set[int]] = {}
+    for count in range(0, 1200):
+        index_of.setdefault(rules(count), set()).add(plural(count))
+    assert all(len(indexes) == 1 for indexes in index_of.values()), index_of
+    in_order = [next(iter(index_of[category])) for category in CLDR_ORDER if category in index_of]
+    assert in_order == sorted(in_order), index_of
+
+
+# Counts of every Arabic plural category: zero, one, two, few (3 to 10), many (11 to 99), other (100 to 102).
+ARABIC = {
+    ("%(num)s person", "%(num)s people"): {
+        1: "شخص واحد",
+        2: "شخصان",
+        3: "3 أشخاص",
+        11: "11 شخصًا",
+        99: "99 شخصًا",
+        100: "100 شخص",
+        103: "103 أشخاص",
+        111: "111 شخصًا",
+    },
+    ("%(num)d place left", "%(num)d places left"): {
+        2: "بقي مكانان (2)",
+        10: "بقيت 10 أماكن",
+        11: "بقي 11 مكانًا",
+        100: "بقي 100 مكان",
+        102: "بقي 102 مكان",
+    },
+    ("%(num)s session", "%(num)s sessions"): {
+        0: "لا مواعيد",
+        1: "موعد واحد",
+        2: "موعدان",
+        5: "5 مواعيد",
+        20: "20 موعدًا",
+        200: "200 موعد",
+    },
+    ("from %(first)s, %(num)s time", "from %(first)s, %(num)s times"): {
+        1: "من 1 أكتوبر، مرة واحدة",
+        2: "من 1 أكتوبر، مرتين",
+        4: "من 1 أكتوبر، 4 مرات",
+        12: "من 1 أكتوبر، 12 مرةً",
+    },
+}
+
+
+@pytest.mark.parametrize("source", list(ARABIC), ids=lambda source: source[0])
+def test_arabic_says_each_count_in_its_own_form(source: tuple[str, str]) -> None:
+    catalog = translations("ar")
+    for count, expected in ARABIC[source].items():
+        assert catalog.ngettext(*source, count) % {"num": count, "first": "1 أكتوبر"} == expected
+
+
 @pytest.mark.parametrize("lang", sorted(set(CATALOGS) - {"de"}))
 def test_no_translation_is_left_in_german(lang: str) -> None:
     german = {message.id: message.string for message in entries(load("de")) if translated(message)}
@@ -282,3 +362,18 @@ def test_update_keeps_each_language_to_itself(tmp_path: Path, monkeypatch: pytes
 
     assert text("de") == "Jede Art für sich"
     assert text("fa") == "" and text("ps") == ""
+
+
+def test_update_refuses_a_plural_entry_with_forms_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two forms for Arabic are not padded to six with copies: the update stops and names the entry."""
+    template = Catalog()
+    template.add(("%(num)s chair", "%(num)s chairs"))
+    with (tmp_path / "messages.pot").open("wb") as handle:
+        write_po(handle, template)
+    (tmp_path / "ar" / "LC_MESSAGES").mkdir(parents=True)
+    with (tmp_path / "ar" / "LC_MESSAGES" / "messages.po").open("wb") as handle:
+        write_po(handle, Catalog(locale="ar"))
+    monkeypatch.setattr(update, "HERE", tmp_path)
+    monkeypatch.setattr(update, "all_pages", lambda: {"ar": {("%(num)s chair", "%(num)s chairs"): ("كرسي", "كراسي")}})
+    with pytest.raises(update.WrongPluralForms, match="'%\\(num\\)s chair' has 2 forms, needs 6"):
+        update.main()

@@ -2,6 +2,11 @@
 
 Keys are the English source strings (a tuple of singular and plural for ngettext); values the translation
 (a tuple of plural forms for ngettext).
+
+Plural entries give all six forms, in the order of the catalog's Plural-Forms header (CLDR and GNU gettext,
+see ``PLURAL_FORMS`` in ``app/translations/update.py``): zero (0), one (1), two (2, the dual), few (3 to 10:
+plural noun, «3 مواعيد»), many (11 to 99: singular noun with tanween, «11 موعدًا»), other (100, 101, 102, …:
+singular noun in the genitive, «100 موعد»).
 """
 
 from app.translations.pages import Translations
@@ -67,8 +72,8 @@ PAGES: Translations = {
         "بقي مكان واحد (%(num)d)",
         "بقي مكانان (%(num)d)",
         "بقيت %(num)d أماكن",
-        "بقي %(num)d مكان",
         "بقي %(num)d مكانًا",
+        "بقي %(num)d مكان",
     ),
     "Full – you can join the waiting list": "ممتلئ – يمكنك الانضمام إلى قائمة الانتظار",
     "Add the series to my calendar": "أضف كل المواعيد إلى تقويمي",
@@ -261,14 +266,22 @@ PAGES: Translations = {
     "every %(weekdays)s": "كل %(weekdays)s",
     ("every %(num)s week on %(weekdays)s", "every %(num)s weeks on %(weekdays)s"): (
         "كل %(num)s أسبوع يوم %(weekdays)s",
+        "كل أسبوع يوم %(weekdays)s",
+        "كل أسبوعين يوم %(weekdays)s",
         "كل %(num)s أسابيع يوم %(weekdays)s",
+        "كل %(num)s أسبوعًا يوم %(weekdays)s",
+        "كل %(num)s أسبوع يوم %(weekdays)s",
     ),
     "%(start)s to %(end)s": "من %(start)s إلى %(end)s",
     "once, on %(day)s, %(hours)s": "مرة واحدة، في %(day)s، %(hours)s",
     "from %(first)s until %(last)s": "من %(first)s حتى %(last)s",
     ("from %(first)s, %(num)s time", "from %(first)s, %(num)s times"): (
         "من %(first)s، %(num)s مرة",
+        "من %(first)s، مرة واحدة",
+        "من %(first)s، مرتين",
         "من %(first)s، %(num)s مرات",
+        "من %(first)s، %(num)s مرةً",
+        "من %(first)s، %(num)s مرة",
     ),
     "from %(first)s, with no end date": "من %(first)s، بلا تاريخ انتهاء",
     "%(how_often)s, %(hours)s, %(span)s": "%(how_often)s، %(hours)s، %(span)s",
@@ -280,11 +293,25 @@ PAGES: Translations = {
     "Back to the activity": "العودة إلى النشاط",
     "All activities": "كل الأنشطة",
     "All kinds": "كل الأنواع",
-    ("%(num)s session ahead", "%(num)s sessions ahead"): ("موعد قادم: %(num)s", "مواعيد قادمة: %(num)s"),
+    ("%(num)s session ahead", "%(num)s sessions ahead"): (
+        "لا مواعيد قادمة",
+        "موعد واحد قادم",
+        "موعدان قادمان",
+        "%(num)s مواعيد قادمة",
+        "%(num)s موعدًا قادمًا",
+        "%(num)s موعد قادم",
+    ),
     "next: %(when)s": "التالي: %(when)s",
     "No activities yet.": "لا توجد أنشطة بعد.",
     "The dates": "المواعيد",
-    ("%(num)s session in all.", "%(num)s sessions in all."): ("%(num)s موعد إجمالًا.", "%(num)s مواعيد إجمالًا."),
+    ("%(num)s session in all.", "%(num)s sessions in all."): (
+        "لا توجد أي مواعيد.",
+        "موعد واحد إجمالًا.",
+        "موعدان إجمالًا.",
+        "%(num)s مواعيد إجمالًا.",
+        "%(num)s موعدًا إجمالًا.",
+        "%(num)s موعد إجمالًا.",
+    ),
     "The next dates:": "المواعيد القادمة:",
     "closure day: cancelled": "يوم إغلاق: ملغى",
     "No date lies ahead.": "لا يوجد موعد قادم.",
@@ -342,7 +369,14 @@ PAGES: Translations = {
     "Sessions": "المواعيد",
     "Only upcoming sessions": "المواعيد القادمة فقط",
     "Show past sessions too": "عرض المواعيد الماضية أيضًا",
-    ("%(num)s session", "%(num)s sessions"): ("%(num)s موعد", "%(num)s مواعيد"),
+    ("%(num)s session", "%(num)s sessions"): (
+        "لا مواعيد",
+        "موعد واحد",
+        "موعدان",
+        "%(num)s مواعيد",
+        "%(num)s موعدًا",
+        "%(num)s موعد",
+    ),
     "Actions": "الإجراءات",
     "List of people": "قائمة الأشخاص",
     "Restore": "استعادة",
@@ -368,8 +402,12 @@ PAGES: Translations = {
     "One more place (number 1 moves up)": "مكان إضافي (يتقدم رقم 1)",
     "Nobody is waiting.": "لا أحد ينتظر.",
     ("%(num)s cancelled registration", "%(num)s cancelled registrations"): (
-        "%(num)s تسجيل ملغى",
+        "لا تسجيلات ملغاة",
+        "تسجيل واحد ملغى",
+        "تسجيلان ملغيان",
         "%(num)s تسجيلات ملغاة",
+        "%(num)s تسجيلًا ملغًى",
+        "%(num)s تسجيل ملغى",
     ),
     "Add a person by hand": "إضافة شخص يدويًا",
     "Phone": "الهاتف",
@@ -506,8 +544,8 @@ PAGES: Translations = {
         "موعد سابق واحد غير معروض. اختر تاريخ بداية لاحقًا لرؤيته.",
         "موعدان سابقان غير معروضين. اختر تاريخ بداية لاحقًا لرؤيتهما.",
         "%(num)s مواعيد سابقة غير معروضة. اختر تاريخ بداية لاحقًا لرؤيتها.",
-        "%(num)s موعدًا سابقًا غير معروض. اختر تاريخ بداية لاحقًا لرؤيتها.",
-        "%(num)s موعد سابق غير معروض. اختر تاريخ بداية لاحقًا لرؤيتها.",
+        "لم يُعرض %(num)s موعدًا سابقًا. اختر تاريخ بداية لاحقًا لرؤيتها.",
+        "لم يُعرض %(num)s موعد سابق. اختر تاريخ بداية لاحقًا لرؤيتها.",
     ),
     "What the marks mean": "معنى العلامات",
     "Nobody has registered for these sessions yet.": "لم يسجّل أحد في هذه المواعيد بعد.",
