@@ -3,6 +3,9 @@
 --
 -- Arguments after "--" are key=value pairs:
 --   mode=get path=/some/path                   GET, expect 200 (baseline, upcoming page, ICS feed)
+--   cookie=NAME=VALUE                          optional Cookie header on GETs (an unknown cookie makes the
+--                                              service build the answer instead of handing out the one it
+--                                              keeps for anonymous visitors: app/public_cache.py)
 --   mode=signup base=N block=N ids=1,2,3       POST /api/v1/sessions/{id}/registrations, expect 201;
 --                                              a unique e-mail per request, counting up from
 --                                              base + thread number * block; session ids in turn
@@ -32,6 +35,7 @@ local counter = 0
 local expected_status = 200
 local statuses = {}
 local headers = { ["Content-Type"] = "application/json" }
+local get_headers = {}
 local body_head = '{"name": "Bench Person", "email": "bench'
 local body_tail = '@example.org", "language": "de", "consent": true}'
 
@@ -44,6 +48,9 @@ function init(args)
    end
    mode = opts.mode or "get"
    path = opts.path or "/"
+   if opts.cookie then
+      get_headers["Cookie"] = opts.cookie
+   end
    if mode == "signup" then
       expected_status = 201
       counter = tonumber(opts.base) + tid * tonumber(opts.block)
@@ -90,7 +97,7 @@ function request()
       end
       return wrk.format("POST", "/api/v1/checkin", headers, '{"code": "' .. codes[next_code] .. '"}')
    end
-   return wrk.format("GET", path)
+   return wrk.format("GET", path, get_headers)
 end
 
 function response(status, _headers, body)
