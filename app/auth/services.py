@@ -148,6 +148,7 @@ async def set_language(user_id: int, language: str | None) -> str | None:
     rows = await StaffUser.update({StaffUser.language: language}).where(StaffUser.id == user_id).returning(StaffUser.id)
     if not rows:
         raise UnknownUser(f"there is no account with id {user_id}")
+    forget_cached_tokens()  # the account a remembered token stands for has changed
     return language
 
 

@@ -83,6 +83,7 @@ async def test_everyone_sets_their_own_language_through_the_api(client: Client) 
     changed = await client.patch("/api/v1/auth/me", json={"language": "ar"}, headers=host.headers)
     assert changed.status_code == 200 and changed.json()["language"] == "ar"
     assert await language_of(host.email) == "ar"
+    assert (await client.get("/api/v1/auth/me", headers=host.headers)).json()["language"] == "ar", "at once"
     bad = await client.patch("/api/v1/auth/me", json={"language": "klingon"}, headers=host.headers)
     assert bad.status_code == 400 and bad.json()["extra"] == {"field": "language"}
     assert await language_of(host.email) == "ar"
