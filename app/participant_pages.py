@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
@@ -26,8 +25,10 @@ _time = lru_cache(maxsize=8192)(local_time)
 _language_names = lru_cache(maxsize=512)(language_name)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionCard:
+# Named tuples, not dataclasses: the page cache keys on repr() of what the template gets
+# (app/pages.py render_public), and a dataclass repr (with its recursion guard) cost more
+# than building the cards.
+class SessionCard(NamedTuple):
     id: int
     kind: str
     icon: str
@@ -41,8 +42,7 @@ class SessionCard:
     waitlisted: int
 
 
-@dataclass(frozen=True, slots=True)
-class DayGroup:
+class DayGroup(NamedTuple):
     day: str
     sessions: list[SessionCard]
 

@@ -6,14 +6,14 @@ Tuesday) always have a year of sessions ahead to sign up for.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 
-from app.database import write_transaction
+from app.database import fetch, write_transaction
 from scheduling.errors import InvalidActivity, SessionChangeRefused, SessionNotFound
 from scheduling.events import SessionEvent, SessionEventKind, publish
 from scheduling.kinds import ActivityKind, ActivityStatus, SessionStatus
@@ -226,8 +226,14 @@ _LIST_SESSIONS = (
 )
 
 
+_decode_json = msgspec.json.Decoder()
+_KINDS = {kind.value: kind for kind in ActivityKind}
+_STATUSES = {status.value: status for status in SessionStatus}
+
+
 def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    """A JSON column: text (asyncpg without a codec, SQLite) or already decoded."""
+    return _decode_json.decode(value) if isinstance(value, str | bytes) else value
 
 
 async def list_sessions(filters: SessionFilter) -> list[SessionListItem]:
@@ -251,25 +257,25 @@ async def list_sessions(filters: SessionFilter) -> list[SessionListItem]:
         args.append(filters.language)
     sql.append(" ORDER BY s.starts_at, s.id LIMIT {} OFFSET {}")
     args += [filters.limit, filters.offset]
-    rows = await Session.raw("".join(sql), *args)
     items = []
-    for row in rows:
-        out = _session_out(row)
+    for row in await fetch("".join(sql), *args):
+        capacity = effective_capacity(row["capacity"], row["activity_capacity"])
+        confirmed = row["confirmed_count"]
         items.append(
             SessionListItem(
-                id=out.id,
-                activity_id=out.activity_id,
-                kind=ActivityKind(row["kind"]),
+                id=row["id"],
+                activity_id=row["activity"],
+                kind=_KINDS[row["kind"]],
                 title=_json(row["title"]) or {},
                 languages=_json(row["languages"]) or [],
                 timezone=row["timezone"],
-                starts_at=out.starts_at,
-                ends_at=out.ends_at,
-                status=out.status,
-                capacity=out.capacity,
-                confirmed=out.confirmed,
-                waitlisted=out.waitlisted,
-                seats_left=out.seats_left,
+                starts_at=as_utc(row["starts_at"]),
+                ends_at=as_utc(row["ends_at"]),
+                status=_STATUSES[row["status"]],
+                capacity=capacity,
+                confirmed=confirmed,
+                waitlisted=row["waitlisted_count"],
+                seats_left=_seats_left(capacity, confirmed),
             )
         )
     return items
