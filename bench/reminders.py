@@ -17,7 +17,7 @@ Then the web server is stopped and, directly in the database:
 * the ``reminder_two_hours`` rows stay pending and not due (they must not be sent);
 * Redis is flushed: the web's doorbell had queued one job per confirmation.
 
-Measured run: an aiosmtpd sink in a process of its own (uvloop; it records time,
+Measured run: an SMTP sink in a process of its own (`smtp_sink.py`, uvloop; it records time,
 Message-ID and the raw message of everything it accepts) and ONE ``treffpunkt worker``
 process with ``TREFFPUNKT_SMTP_URL`` pointing at it. The clock starts when the worker is
 spawned and stops when the sink has every message; then the script waits ``--grace``
@@ -51,6 +51,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import email.policy
+import itertools
 import json
 import os
 import platform
@@ -152,6 +153,80 @@ def process_cpu_s(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(rest[11]) + int(rest[12])) / CLK_TCK
+
+
+def _stat_fields(pid: int | str) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds of ``root`` and all its descendants, with the children they have reaped.
+
+    For PostgreSQL: the postmaster, its backends and helpers, and (through the postmaster's
+    ``cutime``) the backends that have already exited.
+    """
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(entry.name)) is not None:
+            parents[int(entry.name)] = int(fields[1])
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    total = 0.0
+    for pid in tree:
+        if (fields := _stat_fields(pid)) is not None:
+            total += sum(int(v) for v in fields[11:15]) / CLK_TCK
+    return total
+
+
+def find_process(program: str, port: str) -> int | None:
+    """The pid of the ``program`` process serving ``port`` (``-p N``, ``--port N`` or ``…:N`` in its title)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split()
+        except OSError:
+            continue
+        if not args or not Path(args[0]).name.startswith(program):
+            continue
+        pairs = itertools.pairwise(args)
+        if any(a in ("-p", "--port") and b == port for a, b in pairs) or any(a.endswith(f":{port}") for a in args):
+            return int(entry.name)
+    return None
+
+
+@dataclass
+class Peers:
+    """PostgreSQL (the postmaster's tree) and redis-server of this run, for CPU accounting."""
+
+    postgres: int | None
+    redis: int | None
+
+    @classmethod
+    def find(cls, database_url: str, redis_url: str) -> Peers:
+        postgres = None
+        if database_url.startswith("postgresql://"):
+            port = database_url.rsplit(":", 1)[1].split("/", 1)[0]
+            postgres = find_process("postgres", port)
+        redis_port = redis_url.rsplit(":", 1)[1].split("/", 1)[0]
+        return cls(postgres=postgres, redis=find_process("redis-server", redis_port))
+
+    def cpu_s(self) -> dict[str, float]:
+        found = {}
+        if self.postgres is not None:
+            found["PostgreSQL"] = tree_cpu_s(self.postgres)
+        if self.redis is not None:
+            found["Redis"] = process_cpu_s(self.redis)
+        return found
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -293,6 +368,8 @@ class WorkerRun:
     worker_cpu_s: float  # whole process, start-up included
     worker_cpu_sending_s: float  # from the first message to the last
     sink_cpu_s: float
+    sink_cpu_sending_s: float  # from the first message to the last
+    peers_cpu_sending_s: dict[str, float]  # PostgreSQL, Redis: from the first message to the last
     machine_busy_s: float
     machine_total_s: float
     times: list[float]
@@ -370,6 +447,8 @@ def run_worker(
     timeout: float,
     grace: float,
     py_spy: bool,
+    peers: Peers,
+    py_spy_keep: Path | None = None,
 ) -> WorkerRun:
     """Start one worker on the rows of ``kind`` that are due; time until the sink has them all."""
     expected_ids = sorted(
@@ -388,6 +467,8 @@ def run_worker(
         spawned = time.time()
         timed_out = False
         cpu_at_first = 0.0
+        sink_cpu_at_first = 0.0
+        peers_at_first: dict[str, float] = {}
         spy: subprocess.Popen[bytes] | None = None
         spy_out = Path(spy_dir) / "worker.raw"
         try:
@@ -395,6 +476,9 @@ def run_worker(
                 while (count := sink.poll()) < expected:
                     if count and not cpu_at_first:
                         cpu_at_first = process_cpu_s(proc.pid)
+                        sink_cpu_at_first = process_cpu_s(sink.pid)
+                        peers_at_first = peers.cpu_s()
+                        busy0, total0 = machine_cpu()  # the machine too: from the first message
                         if py_spy:
                             spy = _start_py_spy(proc.pid, spy_out)
                     if proc.poll() is not None:
@@ -406,10 +490,15 @@ def run_worker(
                     time.sleep(0.05)
                 done = time.time()
                 worker_cpu = process_cpu_s(proc.pid)
-                sink_cpu = process_cpu_s(sink.pid) - sink_cpu0
+                sink_cpu_now = process_cpu_s(sink.pid)
+                sink_cpu = sink_cpu_now - sink_cpu0
+                peers_now = peers.cpu_s()
                 busy1, total1 = machine_cpu()
                 if spy is not None:
                     _stop_py_spy(spy)
+                    if py_spy_keep is not None and spy_out.exists():
+                        py_spy_keep.mkdir(parents=True, exist_ok=True)
+                        (py_spy_keep / f"worker-{kind}.raw").write_bytes(spy_out.read_bytes())
                 received = sink.poll()
                 print(
                     f"  {received:,} messages in {done - spawned:.1f} s; {grace:.0f} s more for duplicates",
@@ -432,6 +521,8 @@ def run_worker(
             worker_cpu_s=worker_cpu,
             worker_cpu_sending_s=worker_cpu - cpu_at_first,
             sink_cpu_s=sink_cpu,
+            sink_cpu_sending_s=sink_cpu_now - sink_cpu_at_first,
+            peers_cpu_sending_s={k: v - peers_at_first.get(k, v) for k, v in peers_now.items()},
             machine_busy_s=busy1 - busy0,
             machine_total_s=total1 - total0,
             times=sink.times[:received],
@@ -766,7 +857,13 @@ def _run(args: argparse.Namespace, database_url: str, redis_url: str, label: str
     dropped = _hold_confirmations_and_flush(db, redis_url)
     print(f"sign-ups: {dict(statuses)} in {signup_seconds:.0f} s", file=sys.stderr)
 
-    common: dict[str, Any] = {"timeout": args.timeout, "grace": args.grace, "py_spy": args.py_spy}
+    common: dict[str, Any] = {
+        "timeout": args.timeout,
+        "grace": args.grace,
+        "py_spy": args.py_spy,
+        "py_spy_keep": args.py_spy_keep,
+        "peers": Peers.find(database_url, redis_url),
+    }
     runs = [run_worker("one `treffpunkt worker`", env, db, "reminder_day_before", poll_delay=None, **common)]
     if args.what_if_poll_delay:
         what_if = max(0, min(args.what_if_messages, args.people - args.profile))
@@ -865,7 +962,14 @@ def report(r: Results) -> str:
             f"worker CPU {w.worker_cpu_s:.1f} s in all; from the first message to the last "
             f"{w.worker_cpu_sending_s:.1f} s ({w.worker_cpu_sending_s / sending:.0%} of one core, "
             f"{w.worker_cpu_sending_s * 1000 / max(w.received - 1, 1):.2f} ms per message); sink {w.sink_cpu_s:.1f} s; "
-            f"whole machine {busy:.0%} busy ({os.cpu_count()} CPUs; PostgreSQL and other users included)"
+            f"whole machine {busy:.0%} busy from the first message to the last ({os.cpu_count()} CPUs; "
+            "PostgreSQL and other users included)"
+        )
+        per_message = {"worker": w.worker_cpu_sending_s, "SMTP sink": w.sink_cpu_sending_s, **w.peers_cpu_sending_s}
+        notes.append(
+            "CPU per message from the first message to the last (ms): "
+            + ", ".join(f"{k} {v * 1000 / max(w.received - 1, 1):.2f}" for k, v in per_message.items())
+            + f"; whole machine {w.machine_busy_s * 1000 / max(w.received - 1, 1):.2f} (other users included)"
         )
         if w.py_spy:
             spy = w.py_spy
@@ -931,6 +1035,9 @@ def main() -> None:
     )
     parser.add_argument("--what-if-messages", type=int, default=3000, help="two-hour reminders for the what-if run")
     parser.add_argument("--py-spy", action="store_true", help="sample the worker with py-spy while it sends")
+    parser.add_argument(
+        "--py-spy-keep", type=Path, default=None, help="with --py-spy: keep py-spy's raw output in this directory"
+    )
     parser.add_argument("--profile-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--worker-child-poll-delay", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

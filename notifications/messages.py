@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import escape
 
 from app.formatting import local_day, local_time
 from app.i18n import LANGUAGES, translations
@@ -113,7 +114,75 @@ def when_text(catalog: Any, starts_at: datetime, ends_at: datetime, zone: str, l
     return str(catalog.gettext(WHEN) % {"day": day, "starts": starts, "ends": ends})
 
 
+# Stand-ins for the two things that differ between the people of one session: rendered once
+# per (kind, language, session, ...) with these, then filled in per person. Private-use
+# characters, so no translation, title or venue holds them by accident.
+_NAME = "\ue000"
+_URL = "\ue001"
+
+
 def render(data: MessageData) -> RenderedMessage:
+    """The message for one person: the session's rendering in their language, with their name and link.
+
+    Rendering (gettext, dates, two Jinja templates) is the same for everyone in a session
+    who reads the same language, so it is done once and cached; only the name and the
+    personal link are put in per message, HTML-escaped in the HTML as Jinja would.
+    """
+    if _NAME in data.title + data.place + data.reason or _URL in data.title + data.place + data.reason:
+        return render_uncached(data)  # a stand-in in staff's text would be mistaken for one of ours
+    shape = _shape(
+        data.kind,
+        data.language,
+        data.title,
+        data.starts_at,
+        data.ends_at,
+        data.timezone,
+        data.place,
+        data.waitlist_position,
+        data.reason,
+    )
+    name, url = data.name, data.manage_url
+    html_name, html_url = str(escape(name)), str(escape(url))
+    return RenderedMessage(
+        subject=shape.subject.replace(_URL, url).replace(_NAME, name),
+        text=shape.text.replace(_URL, url).replace(_NAME, name),
+        html=shape.html.replace(_URL, html_url).replace(_NAME, html_name),
+        sms=shape.sms.replace(_URL, url).replace(_NAME, name),
+        language=shape.language,
+        direction=shape.direction,
+    )
+
+
+@lru_cache(maxsize=512)
+def _shape(
+    kind: MessageKind,
+    language: str,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    place: str,
+    waitlist_position: int | None,
+    reason: str,
+) -> RenderedMessage:
+    """The message with stand-ins for the name and the link."""
+    stand_in = MessageData(
+        kind=kind,
+        language=language,
+        name=_NAME,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=timezone,
+        place=place,
+        manage_url=_URL,
+        waitlist_position=waitlist_position,
+        reason=reason,
+    )
+    return render_uncached(stand_in)
+
+
+def render_uncached(data: MessageData) -> RenderedMessage:
     lang = message_language(data.language)
     catalog = translations(lang)
 

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.header import Header
+from functools import lru_cache
 
 CRLF = b"\r\n"
 
@@ -34,6 +35,12 @@ def header(name: str, value: str) -> bytes:
     """``Name: value`` folded to 78 columns; non-ASCII text as RFC 2047 encoded words."""
     if value.isascii() and len(name) + len(value) < 76:
         return f"{name}: {value}".encode("ascii") + CRLF
+    return _encoded_header(name, value)
+
+
+@lru_cache(maxsize=1024)
+def _encoded_header(name: str, value: str) -> bytes:
+    """The slow path of :func:`header`; a batch of reminders shares a few subjects, so cached."""
     encoded = Header(value, "us-ascii" if value.isascii() else "utf-8", header_name=name).encode(linesep="\r\n")
     return f"{name}: {encoded}".encode("ascii") + CRLF
 

@@ -75,6 +75,7 @@ class Channels:
     sender: str = "Treffpunkt <no-reply@treffpunkt.invalid>"
     mailer: SmtpPool | None = field(default=None, compare=False)
     stopping: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
+    recorder: SentRecorder = field(default_factory=lambda: SentRecorder(), compare=False)
 
 
 def _due(now: datetime) -> Any:
@@ -231,21 +232,97 @@ async def _send_one(
     except Exception as error:  # any channel failure: retry later, then park as failed
         return await _failed(row, error, now)
     body = rendered.sms if channel == "sms" else rendered.text
-    await _record_sent(row, channel, rendered.language, rendered.subject[:300], body)
+    sent = _Sent(row["id"], row["attempts"], utcnow(), channel, rendered.language, rendered.subject[:300], body)
+    await channels.recorder.record(sent)
     return "sent"
 
 
-# The one write per message on the hot path, as plain SQL: building the same UPDATE with
-# Piccolo's query builder cost more CPU than sending the message (bench/README.md).
-_SENT = (
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    id: int
+    attempts: int  # the claim: the row becomes sent only while it still holds
+    sent_at: datetime
+    channel: str
+    language: str
+    subject: str
+    body: str
+
+
+# The one write per message on the hot path, as plain SQL (Piccolo's query builder cost more
+# CPU than sending the message), for many rows at once (bench/README.md).
+_SENT_MANY_POSTGRES = (
+    "UPDATE outbox_message AS o SET status = 'sent', sent_at = v.sent_at, channel = v.channel, "
+    "language = v.language, subject = v.subject, body = v.body, last_error = '' "
+    "FROM unnest({}::integer[], {}::integer[], {}::timestamptz[], {}::text[], {}::text[], {}::text[], {}::text[]) "
+    "AS v(id, attempts, sent_at, channel, language, subject, body) "
+    "WHERE o.id = v.id AND o.status = 'sending' AND o.attempts = v.attempts"
+)
+_SENT_ONE = (
     "UPDATE outbox_message SET status = 'sent', sent_at = {}, channel = {}, language = {}, subject = {}, "
     "body = {}, last_error = '' WHERE id = {} AND status = 'sending' AND attempts = {}"
 )
 
 
-async def _record_sent(row: dict[str, Any], channel: str, language: str, subject: str, body: str) -> None:
-    """Mark the row sent, only while our claim holds (like :func:`_finish`)."""
-    await OutboxMessage.raw(_SENT, utcnow(), channel, language, subject, body, row["id"], row["attempts"])
+async def _write_sent(batch: Sequence[_Sent]) -> None:
+    """Mark rows sent, each only while our claim holds (like :func:`_finish`), in one statement or transaction."""
+    if OutboxMessage._meta.db.engine_type in ("postgres", "cockroach"):
+        await OutboxMessage.raw(
+            _SENT_MANY_POSTGRES,
+            [s.id for s in batch],
+            [s.attempts for s in batch],
+            [s.sent_at for s in batch],
+            [s.channel for s in batch],
+            [s.language for s in batch],
+            [s.subject for s in batch],
+            [s.body for s in batch],
+        )
+        return
+    async with write_transaction():
+        for s in batch:
+            await OutboxMessage.raw(_SENT_ONE, s.sent_at, s.channel, s.language, s.subject, s.body, s.id, s.attempts)
+
+
+class SentRecorder:
+    """Records "sent" for the concurrent send jobs of one worker together (group commit).
+
+    Each job still waits until its own message is recorded before it sends the next one,
+    so nothing about exactly-once changes. While one UPDATE is on its way to the database,
+    the outcomes of the other jobs queue up and go together in the next one: with ten jobs
+    sending, one statement records several messages instead of one each.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[_Sent, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, sent: _Sent) -> None:
+        """Return once ``sent`` is written; raise what the database raised.
+
+        Cancelling the caller does not cancel the write: a message that went out is
+        recorded all the same (the write is shielded in the writer task).
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((sent, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_queued())
+        await future
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await _write_sent([sent for sent, _ in batch])
+            except BaseException as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                        future.exception()  # retrieved: a cancelled caller must not log it as lost
+                if not isinstance(error, Exception):
+                    raise
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
 
 
 @lru_cache(maxsize=8)
