@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
+from app.database import fetch
 from notifications.kinds import MessageKind
 from notifications.tables import OutboxMessage
 from scheduling.events import (
@@ -57,6 +59,20 @@ async def add_message(
     return ids[0] if ids else None
 
 
+@lru_cache(maxsize=16)
+def _insert_statement(count: int) -> str:
+    """``INSERT`` of ``count`` outbox rows, plain SQL (both databases): built once per row count.
+
+    The other columns take their defaults (status ``pending``, no attempts, nothing sent yet).
+    """
+    row = "({}, {}, {}, {}, {}, {}, {})"
+    return (
+        "INSERT INTO outbox_message (dedupe_key, kind, registration_id, session_id, not_before, staff_user_id,"
+        f" created_at) VALUES {', '.join([row] * count)}"
+        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
+    )
+
+
 async def _add_messages(
     messages: Sequence[tuple[MessageKind, str, datetime | None]],
     *,
@@ -72,24 +88,10 @@ async def _add_messages(
     if not messages:
         return []
     now = utcnow()
-    rows = (
-        await OutboxMessage.insert(
-            *(
-                OutboxMessage(
-                    dedupe_key=dedupe_key,
-                    kind=kind.value,
-                    registration_id=registration_id,
-                    session_id=session_id,
-                    not_before=not_before or now,
-                    staff_user_id=staff_user_id,
-                    created_at=now,
-                )
-                for kind, dedupe_key, not_before in messages
-            )
-        )
-        .on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
-        .returning(OutboxMessage.id, OutboxMessage.dedupe_key)
-    )
+    values: list[Any] = []
+    for kind, dedupe_key, not_before in messages:
+        values += [dedupe_key, kind.value, registration_id, session_id, not_before or now, staff_user_id, now]
+    rows = await fetch(_insert_statement(len(messages)), *values)
     new_ids = {row["dedupe_key"]: int(row["id"]) for row in rows}
     pending = doorbell.get()
     ids: list[int] = []
@@ -154,9 +156,8 @@ async def on_registration(event: RegistrationEvent) -> None:
         # The message and its reminders in one statement.
         kind = MessageKind.confirmed if event.kind is RegistrationEventKind.confirmed else MessageKind.promoted
         first: tuple[MessageKind, str, datetime | None] = (kind, f"{kind.value}:{rid}", None)
-        await _add_messages(
-            [first, *_reminders(rid, sid, await _session_start(sid))], registration_id=rid, session_id=sid
-        )
+        starts_at = as_utc(event.starts_at) if event.starts_at is not None else await _session_start(sid)
+        await _add_messages([first, *_reminders(rid, sid, starts_at)], registration_id=rid, session_id=sid)
     elif event.kind is RegistrationEventKind.waitlisted:
         await add_message(MessageKind.waitlisted, dedupe_key=f"waitlisted:{rid}", registration_id=rid, session_id=sid)
     elif event.kind is RegistrationEventKind.cancelled:

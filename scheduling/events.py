@@ -44,6 +44,9 @@ class RegistrationEvent:
     session_id: int
     participant_id: int
     actor: str = "participant"
+    # When the session starts, if the publisher has it at hand (the locked session row):
+    # subscribers then need not read it back.
+    starts_at: datetime | None = None
 
 
 class SlotEventKind(StrEnum):

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.database import write_transaction
+from piccolo.engine.postgres import PostgresEngine
+
+from app.database import engine, fetch, write_transaction
 from scheduling.contact import clean_name, normalise_email, normalise_phone
 from scheduling.errors import InvalidActivity, RegistrationNotFound, SessionFull, SessionNotFound, SignupClosed
 from scheduling.events import RegistrationEvent, RegistrationEventKind, publish
@@ -88,7 +90,7 @@ def validate_contact(name: str, language: str, phone: str | None, email: str | N
 
 
 async def _record(registration_id: int, actor: str, before: str, after: str, now: datetime, note: str = "") -> None:
-    await RegistrationChange.raw(
+    await fetch(
         "INSERT INTO registration_change (registration, at, actor, from_status, to_status, note)"
         " VALUES ({}, {}, {}, {}, {}, {})",
         registration_id,
@@ -102,7 +104,7 @@ async def _record(registration_id: int, actor: str, before: str, after: str, now
 
 async def _adjust_counts(session_id: int, confirmed: int = 0, waitlisted: int = 0) -> None:
     if confirmed or waitlisted:
-        await Session.raw(
+        await fetch(
             'UPDATE "session" SET confirmed_count = confirmed_count + {}, waitlisted_count = waitlisted_count + {}'
             " WHERE id = {}",
             confirmed,
@@ -133,21 +135,19 @@ def _check_open(session: dict[str, Any] | None, session_id: int, now: datetime, 
     return session
 
 
+_WAITLIST_POSITION = (
+    "SELECT r.status, (SELECT count(*) FROM registration o WHERE o.session = r.session AND o.status = {}"
+    " AND (o.queued_at < r.queued_at OR (o.queued_at = r.queued_at AND o.id <= r.id))) AS position"
+    " FROM registration r WHERE r.id = {}"
+)
+
+
 async def waitlist_position(registration_id: int) -> int | None:
-    row = (
-        await Registration.select(Registration.session, Registration.status, Registration.queued_at)
-        .where(Registration.id == registration_id)
-        .first()
-    )
-    if row is None or row["status"] != RegistrationStatus.waitlisted.value:
+    """1 for the first in line; ``None`` unless the registration is on the waiting list (one query)."""
+    rows = await fetch(_WAITLIST_POSITION, RegistrationStatus.waitlisted.value, registration_id)
+    if not rows or rows[0]["status"] != RegistrationStatus.waitlisted.value:
         return None
-    ahead = await Registration.count().where(
-        Registration.session == row["session"],
-        Registration.status == RegistrationStatus.waitlisted.value,
-        (Registration.queued_at < row["queued_at"])
-        | ((Registration.queued_at == row["queued_at"]) & (Registration.id < registration_id)),
-    )
-    return ahead + 1
+    return int(rows[0]["position"])
 
 
 # --- signing up -----------------------------------------------------------------------
@@ -165,7 +165,7 @@ async def _existing_for(session_id: int, contact: Contact) -> dict[str, Any] | N
         values.append(contact.email)
     if not conditions:
         return None
-    rows = await Registration.raw(
+    rows = await fetch(
         "SELECT r.id, r.participant, r.status FROM registration r JOIN participant p ON p.id = r.participant"
         f" WHERE r.session = {{}} AND r.status IN ({{}}, {{}}) AND ({' OR '.join(conditions)}) LIMIT 1",
         *values,
@@ -174,7 +174,7 @@ async def _existing_for(session_id: int, contact: Contact) -> dict[str, Any] | N
 
 
 async def _new_participant(contact: Contact, consent_version: str, now: datetime) -> int:
-    rows = await Participant.raw(
+    rows = await fetch(
         "INSERT INTO participant (name, phone, email, language, consent_version, consent_at, merged_into,"
         " created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, NULL, {}, {}) RETURNING id",
         contact.name,
@@ -189,6 +189,37 @@ async def _new_participant(contact: Contact, consent_version: str, now: datetime
     return int(rows[0]["id"])
 
 
+def _seat_status(session: dict[str, Any]) -> RegistrationStatus:
+    """The seat decision for a locked session: a place if one is free, else its waiting list."""
+    if _has_seat(session):
+        return RegistrationStatus.confirmed
+    if session["waitlist"]:
+        return RegistrationStatus.waitlisted
+    raise SessionFull("This session is full and has no waiting list.")
+
+
+def _count_seat(session: dict[str, Any], status: RegistrationStatus) -> tuple[int, int]:
+    """Add a new registration to the locked row's counters; the ``(confirmed, waitlisted)`` change."""
+    if status is RegistrationStatus.confirmed:
+        session["confirmed_count"] += 1
+        return 1, 0
+    session["waitlisted_count"] += 1
+    return 0, 1
+
+
+async def _announce_seat(
+    session: dict[str, Any], registration_id: int, participant_id: int, status: RegistrationStatus, actor: str
+) -> None:
+    kind = (
+        RegistrationEventKind.confirmed if status is RegistrationStatus.confirmed else RegistrationEventKind.waitlisted
+    )
+    await publish(
+        RegistrationEvent(
+            kind, registration_id, session["id"], participant_id, actor, starts_at=as_utc(session["starts_at"])
+        )
+    )
+
+
 async def _seat(
     session: dict[str, Any],
     participant_id: int,
@@ -200,14 +231,9 @@ async def _seat(
     enrolment_id: int | None = None,
 ) -> tuple[int, RegistrationStatus, str]:
     """Give a locked session's seat (or a waitlist place) to a participant."""
-    if _has_seat(session):
-        status = RegistrationStatus.confirmed
-    elif session["waitlist"]:
-        status = RegistrationStatus.waitlisted
-    else:
-        raise SessionFull("This session is full and has no waiting list.")
+    status = _seat_status(session)
     token = new_token()
-    rows = await Registration.raw(
+    rows = await fetch(
         "INSERT INTO registration (participant, session, enrolment, status, token, queued_at, source,"
         " consent_version, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
         participant_id,
@@ -222,18 +248,85 @@ async def _seat(
         now,
     )
     registration_id = int(rows[0]["id"])
-    if status is RegistrationStatus.confirmed:
-        await _adjust_counts(session["id"], confirmed=1)
-        session["confirmed_count"] += 1
-    else:
-        await _adjust_counts(session["id"], waitlisted=1)
-        session["waitlisted_count"] += 1
+    await _adjust_counts(session["id"], *_count_seat(session, status))
     await _record(registration_id, actor, "", status.value, now, note=source)
-    kind = (
-        RegistrationEventKind.confirmed if status is RegistrationStatus.confirmed else RegistrationEventKind.waitlisted
-    )
-    await publish(RegistrationEvent(kind, registration_id, session["id"], participant_id, actor))
+    await _announce_seat(session, registration_id, participant_id, status, actor)
     return registration_id, status, token
+
+
+# The sign-up of a new person on PostgreSQL in one statement: the same steps as
+# ``_existing_for`` + ``_new_participant`` + ``_seat`` (without the decision, which is taken
+# in Python from the locked row and passed in as $8), chained by data-modifying CTEs so that
+# nothing is written when the person is already registered. It runs after the session row
+# is locked, so its snapshot sees every sign-up committed before ours (read committed).
+# $1 session, $2 phone, $3 e-mail, $4 name, $5 language, $6 consent version, $7 now,
+# $8 status, $9 token, $10 queued_at, $11 source, $12 actor, $13/$14 counter changes.
+_SIGN_UP_POSTGRES = """
+WITH existing AS (
+    SELECT r.id, r.participant, r.status FROM registration r JOIN participant p ON p.id = r.participant
+    WHERE r.session = $1 AND r.status IN ('confirmed', 'waitlisted') AND (p.phone = $2 OR p.email = $3)
+    LIMIT 1
+), person AS (
+    INSERT INTO participant (name, phone, email, language, consent_version, consent_at, merged_into,
+                             created_at, updated_at)
+    SELECT $4, $2, $3, $5, $6, $7, NULL, $7, $7 WHERE NOT EXISTS (SELECT FROM existing)
+    RETURNING id
+), seat AS (
+    INSERT INTO registration (participant, session, enrolment, status, token, queued_at, source,
+                              consent_version, created_at, updated_at)
+    SELECT person.id, $1, NULL, $8, $9, $10, $11, $6, $7, $7 FROM person
+    RETURNING id, participant, status
+), counted AS (
+    UPDATE "session" SET confirmed_count = confirmed_count + $13, waitlisted_count = waitlisted_count + $14
+    WHERE id = $1 AND EXISTS (SELECT FROM seat)
+), recorded AS (
+    INSERT INTO registration_change (registration, at, actor, from_status, to_status, note)
+    SELECT seat.id, $7, $12, '', seat.status, $11 FROM seat
+)
+SELECT id, participant, status, FALSE AS created FROM existing
+UNION ALL
+SELECT id, participant, status, TRUE AS created FROM seat
+"""
+
+
+async def _seat_new_person_postgres(
+    session: dict[str, Any], contact: Contact, *, source: str, consent_version: str, actor: str, now: datetime
+) -> tuple[dict[str, Any], str | None]:
+    """The row of the existing registration (``created`` false) or of the new one and its token.
+
+    Call only when ``_seat_status(session)`` has a place to give (a full session without a
+    waiting list answers the already-registered person first, through the step-by-step path).
+    """
+    status = _seat_status(session)
+    token = new_token()
+    confirmed, waitlisted = (1, 0) if status is RegistrationStatus.confirmed else (0, 1)
+    rows = await fetch(
+        _SIGN_UP_POSTGRES,
+        session["id"],
+        contact.phone,
+        contact.email,
+        contact.name,
+        contact.language,
+        consent_version,
+        now,
+        status.value,
+        token,
+        utcnow(),  # taken under the session lock: the waitlist's true arrival order
+        source,
+        actor[:60],
+        confirmed,
+        waitlisted,
+    )
+    row = dict(rows[0])
+    if not row["created"]:
+        return row, None
+    _count_seat(session, status)
+    await _announce_seat(session, row["id"], row["participant"], status, actor)
+    return row, token
+
+
+def _on_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
 
 
 async def sign_up(
@@ -257,16 +350,31 @@ async def sign_up(
     consent_version = STAFF_CONSENT if staff and not data.consent else CONSENT_VERSION
     async with write_transaction():
         session = _check_open(await lock_session(session_id), session_id, now, staff=staff)
+        if (
+            _on_postgres()
+            and participant_id is None
+            and not data.series
+            and (_has_seat(session) or session["waitlist"])
+        ):
+            # The common case in one round trip (the steps below, folded into one statement).
+            row, token = await _seat_new_person_postgres(
+                session, contact, source=data.source, consent_version=consent_version, actor=actor, now=now
+            )
+            if token is None:
+                return await _already_registered(row)
+            status = RegistrationStatus(row["status"])
+            return SignUpResult(
+                registration_id=row["id"],
+                participant_id=row["participant"],
+                status=status,
+                # The newest arrival is last in the queue, and the locked row's counter says how long it is.
+                waitlist_position=session["waitlisted_count"] if status is RegistrationStatus.waitlisted else None,
+                token=token,
+                created=True,
+            )
         existing = await _existing_for(session_id, contact)
         if existing is not None:
-            return SignUpResult(
-                registration_id=existing["id"],
-                participant_id=existing["participant"],
-                status=RegistrationStatus(existing["status"]),
-                waitlist_position=await waitlist_position(existing["id"]),
-                token=None,
-                created=False,
-            )
+            return await _already_registered(existing)
         if participant_id is None:
             participant_id = await _new_participant(contact, consent_version, now)
         enrolment_id = None
@@ -300,6 +408,17 @@ async def sign_up(
         token=token,
         created=True,
         series_registrations=more,
+    )
+
+
+async def _already_registered(existing: dict[str, Any]) -> SignUpResult:
+    return SignUpResult(
+        registration_id=existing["id"],
+        participant_id=existing["participant"],
+        status=RegistrationStatus(existing["status"]),
+        waitlist_position=await waitlist_position(existing["id"]),
+        token=None,
+        created=False,
     )
 
 

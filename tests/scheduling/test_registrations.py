@@ -105,6 +105,23 @@ async def test_same_email_twice_is_recognised_too(client: Client) -> None:
     assert again.status_code == 200 and again.json()["already_registered"]
 
 
+@pytest.mark.parametrize("seats", [2, 0])
+async def test_the_same_person_at_once_many_times_is_registered_once(client: Client, seats: int) -> None:
+    """Concurrent sign-ups of one person: one registration, the others get it back (also on the waiting list)."""
+    _, session, _ = await a_session(client, capacity=2)
+    for n in range(2 - seats):  # fill the seats, so that the person lands on the waiting list
+        assert (await sign_up(client, session["id"], phone=phone(900 + n))).status_code == 201
+    responses = await asyncio.gather(*(sign_up(client, session["id"], email="same@example.org") for _ in range(20)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * 19 + [201], [r.text for r in responses]
+    bodies = [r.json() for r in responses]
+    assert len({b["id"] for b in bodies}) == 1
+    expected = ("confirmed", None) if seats else ("waitlisted", 1)
+    assert {(b["status"], b.get("waitlist_position")) for b in bodies} == {expected}
+    counts = (await client.get(f"/api/v1/sessions/{session['id']}")).json()
+    assert counts["confirmed"] + counts["waitlisted"] == 3 - seats
+
+
 async def test_cancelled_and_past_sessions_are_closed(client: Client) -> None:
     _, session, coordinator = await a_session(client)
     await client.patch(f"/api/v1/sessions/{session['id']}", json={"status": "cancelled"}, headers=coordinator.headers)
