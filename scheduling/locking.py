@@ -13,9 +13,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
-from app.database import engine, in_transaction
+from app.database import engine, fetch, in_transaction
 from scheduling.errors import SchedulingError
-from scheduling.tables import Session
 
 LOCK_TIMEOUT_MS = 5000
 
@@ -46,9 +45,9 @@ async def lock_session(session_id: int) -> dict[str, Any] | None:
     if not in_transaction():
         raise RuntimeError("lock_session() must run inside write_transaction()")
     if isinstance(engine(), PostgresEngine):
-        rows = await Session.raw(_LOCK_POSTGRES, session_id, f"{LOCK_TIMEOUT_MS}ms")
+        rows = await fetch(_LOCK_POSTGRES, session_id, f"{LOCK_TIMEOUT_MS}ms")
     else:
-        rows = await Session.raw(_LOCK_SELECT, session_id)
+        rows = await fetch(_LOCK_SELECT, session_id)
     return dict(rows[0]) if rows else None
 
 
