@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from app.database import fetchrow
 from app.settings import get_settings
 from checkin.codes import CheckinKeys
 from checkin.errors import NotYourSession, SessionNotFound
@@ -25,7 +28,12 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
 def checkin_keys() -> CheckinKeys:
-    return CheckinKeys.from_secret(get_settings().secret_key)
+    return _keys(get_settings().secret_key)
+
+
+@lru_cache(maxsize=4)
+def _keys(secret: str) -> CheckinKeys:
+    return CheckinKeys.from_secret(secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,31 +83,69 @@ class Scanned:
     may_check_in: bool  # the operator may run this person's session (``scheduling.access``)
 
 
-async def scanned(registration_id: int, operator: Operator) -> Scanned | None:
-    """The registration, its session's state and the operator's right to it, in one round trip.
+@dataclass(frozen=True, slots=True)
+class AtTheDoor:
+    """What one scan reads: the person (``None`` for nobody) and the operator's right at the door's session."""
 
-    The right is the rule of ``scheduling.access``, computed inside this query.
+    found: Scanned | None
+    door_allowed: bool  # the operator may run the door's session (``True`` when the door names none)
 
-    Every QR scan reads this; three separate lookups were most of a scan's cost (bench/README.md).
-    """
-    if not 1 <= registration_id <= MAX_ID:
+
+def _checked(value: Any) -> bool:
+    return bool(value)  # SQLite answers 0/1
+
+
+_SCANNED = (
+    "SELECT r.id, r.status, r.session, p.name, s.status AS session_status,"
+    f" {runs_activity('s.activity')} AS facilitates"
+    " FROM registration r JOIN participant p ON p.id = r.participant"
+    ' JOIN "session" s ON s.id = r.session WHERE r.id = {}'
+)
+# With the door's session: that session (no row: it does not exist) and the person, if any.
+_SCANNED_AT_DOOR = (
+    f"SELECT d.id AS door_id, {runs_activity('d.activity')} AS door_runs,"
+    " r.id, r.status, r.session, p.name, s.status AS session_status,"
+    f" {runs_activity('s.activity')} AS facilitates"
+    ' FROM "session" d'
+    " LEFT JOIN registration r ON r.id = {}"
+    " LEFT JOIN participant p ON p.id = r.participant"
+    ' LEFT JOIN "session" s ON s.id = r.session'
+    " WHERE d.id = {}"
+)
+
+
+def _found(row: Mapping[str, Any] | None, operator: Operator) -> Scanned | None:
+    if row is None or row["id"] is None or row["name"] is None or row["session_status"] is None:
         return None
-    rows = await Registration.raw(
-        "SELECT r.id, r.status, r.session, p.name, s.status AS session_status,"
-        f" {runs_activity('s.activity')} AS facilitates"
-        " FROM registration r JOIN participant p ON p.id = r.participant"
-        ' JOIN "session" s ON s.id = r.session WHERE r.id = {}',
-        operator.user_id,
-        registration_id,
-    )
-    if not rows:
-        return None
-    row = rows[0]
     return Scanned(
         who=Person(id=row["id"], name=row["name"], status=row["status"], session_id=row["session"]),
         session_status=row["session_status"],
-        may_check_in=operator.any_session or bool(row["facilitates"]),
+        may_check_in=operator.any_session or _checked(row["facilitates"]),
     )
+
+
+async def scanned(registration_id: int | None, operator: Operator, door_session_id: int | None = None) -> AtTheDoor:
+    """The registration, its session's state and the operator's right to it, and their right at the door's
+    session when the door names one: one round trip (none when there is nothing to look up).
+
+    The right is the rule of ``scheduling.access``, computed inside this query. :class:`SessionNotFound`
+    when the door names a session that does not exist, whoever asks and whatever the code.
+
+    Every QR scan reads this; separate lookups were most of a scan's cost (bench/README.md).
+    """
+    if registration_id is not None and not 1 <= registration_id <= MAX_ID:
+        registration_id = None  # no such registration (and more than the database's integers hold)
+    if door_session_id is None:
+        if registration_id is None:
+            return AtTheDoor(found=None, door_allowed=True)
+        row = await fetchrow(_SCANNED, operator.user_id, registration_id)
+        return AtTheDoor(found=_found(row, operator), door_allowed=True)
+    if not 1 <= door_session_id <= MAX_ID:
+        raise SessionNotFound(f"There is no session with id {door_session_id}.")
+    row = await fetchrow(_SCANNED_AT_DOOR, operator.user_id, operator.user_id, registration_id, door_session_id)
+    if row is None:
+        raise SessionNotFound(f"There is no session with id {door_session_id}.")
+    return AtTheDoor(found=_found(row, operator), door_allowed=operator.any_session or _checked(row["door_runs"]))
 
 
 async def session_row(session_id: int) -> dict[str, Any]:

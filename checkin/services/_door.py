@@ -1,10 +1,19 @@
-"""The two writes every admission shares: the attendance row and the door log entry."""
+"""The two writes every admission shares: the attendance row and the door log entry.
+
+On PostgreSQL a scan writes with one statement (:func:`log_and_admit`, :func:`log_only`),
+atomic by itself: no BEGIN and COMMIT round trips. SQLite has no data-modifying CTEs; there
+the scan writes with :func:`admit` and :func:`log_scan` inside a transaction.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from piccolo.engine.postgres import PostgresEngine
+
+from app.database import engine, fetchrow
 from checkin.outcomes import CheckinMethod, CheckinResult
 from checkin.services._common import Operator, Person
 from checkin.tables import Attendance, DoorScan, NoShow
@@ -77,3 +86,86 @@ async def log_scan(
         .returning(DoorScan.id)
     )
     return bool(inserted)
+
+
+# --- PostgreSQL: a scan's writes in one statement --------------------------------------------------
+
+
+def at_once() -> bool:
+    """Whether the scan's writes can be one statement (PostgreSQL's data-modifying CTEs)."""
+    return isinstance(engine(), PostgresEngine)
+
+
+_LOG = (
+    "INSERT INTO door_scan"
+    " (session_id, registration_id, outcome, reason, method, by_user_id, scanned_at, recorded_at, client_nonce)"
+    " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING RETURNING id"
+)
+# The log entry first; the attendance row only when the entry was written (a client nonce that is
+# logged already is a resend: nothing at all changes); the no-show mark goes only when this scan
+# admitted. ``first_at`` is the earlier check-in as the statement's snapshot sees it (``NULL``
+# when a concurrent scan admitted after the snapshot, or this one did).
+_LOG_AND_ADMIT = (
+    f"WITH logged AS ({_LOG}),"
+    " admitted AS (INSERT INTO attendance"
+    " (registration, session, checked_in_at, recorded_at, method, by_user_id, client_nonce)"
+    " SELECT {}::integer, {}::integer, {}::timestamptz, {}::timestamptz, {}::varchar, {}::integer, {}::varchar"
+    " FROM logged ON CONFLICT DO NOTHING RETURNING registration),"
+    " cleared AS (DELETE FROM no_show WHERE registration IN (SELECT registration FROM admitted))"
+    " SELECT EXISTS (SELECT 1 FROM logged) AS logged, EXISTS (SELECT 1 FROM admitted) AS admitted,"
+    " (SELECT a.checked_in_at FROM attendance a WHERE a.registration = {}) AS first_at"
+)
+
+
+def _log_values(
+    door: Door, outcome: str, who: Person | None, reason: str | None, method: CheckinMethod | None
+) -> tuple[Any, ...]:
+    return (
+        door.session_id if door.session_id is not None else (who.session_id if who else None),
+        who.id if who else None,
+        outcome,
+        reason or "",
+        method.value if method else "",
+        door.by.user_id,
+        door.seen_at,
+        door.recorded_at,
+        door.client_nonce,
+    )
+
+
+async def log_only(
+    door: Door, outcome: str, who: Person | None, *, reason: str | None, method: CheckinMethod | None
+) -> bool:
+    """:func:`log_scan` as one plain statement (PostgreSQL, outside a transaction)."""
+    return await fetchrow(_LOG, *_log_values(door, outcome, who, reason, method)) is not None
+
+
+async def log_and_admit(
+    door: Door, outcome: str, who: Person, method: CheckinMethod
+) -> tuple[bool, CheckinResult, datetime | None]:
+    """:func:`log_scan` and :func:`admit` as one statement (PostgreSQL, outside a transaction).
+
+    ``(logged, result, checked_in_at)``; when not ``logged`` (the client nonce was logged already)
+    nothing was written. The UNIQUE constraint on the registration decides, as in :func:`admit`.
+    """
+    row = await fetchrow(
+        _LOG_AND_ADMIT,
+        *_log_values(door, outcome, who, None, method),
+        who.id,
+        who.session_id,
+        door.seen_at,
+        door.recorded_at,
+        method.value,
+        door.by.user_id,
+        door.client_nonce,
+        who.id,
+    )
+    assert row is not None
+    if not row["logged"]:
+        return False, CheckinResult.already, None
+    if row["admitted"]:
+        return True, CheckinResult.ok, door.seen_at
+    first_at = row["first_at"]
+    if first_at is None:  # admitted by a concurrent scan after this statement's snapshot: read it now
+        first_at = await checked_in_at(who.id)
+    return True, CheckinResult.already, first_at
