@@ -412,11 +412,12 @@ async def sign_up(
 
 
 async def _already_registered(existing: dict[str, Any]) -> SignUpResult:
+    status = RegistrationStatus(existing["status"])
     return SignUpResult(
         registration_id=existing["id"],
         participant_id=existing["participant"],
-        status=RegistrationStatus(existing["status"]),
-        waitlist_position=await waitlist_position(existing["id"]),
+        status=status,
+        waitlist_position=await waitlist_position(existing["id"]) if status is RegistrationStatus.waitlisted else None,
         token=None,
         created=False,
     )
