@@ -82,7 +82,8 @@ class ActivityLanguage(Table, tablename="activity_language"):
 
 class ActivityFacilitator(Table, tablename="activity_facilitator"):
     id = Serial(primary_key=True)
-    activity = ForeignKey(references=Activity, on_delete=OnDelete.cascade)
+    # indexed: every check-in scan asks whether the activity has facilitators at all (``scheduling.access``)
+    activity = ForeignKey(references=Activity, on_delete=OnDelete.cascade, index=True)
     user_id = Integer(index=True)
 
 
