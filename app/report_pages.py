@@ -268,7 +268,8 @@ class ReportPages(Controller):
 
 
 class AttendancePages(Controller):
-    """``/staff/activities/{id}/attendance``: people by sessions of one series, for its facilitators too."""
+    """``/staff/activities/{id}/attendance``: people by sessions of one series; facilitators too where
+    ``scheduling.access`` lets them (assigned to the activity, or nobody is)."""
 
     path = "/staff/activities/{activity_id:int}/attendance"
     include_in_schema = False
