@@ -28,7 +28,10 @@ the rows' ids, every row is ``sent`` after exactly one attempt.
 Baseline, same run: the very messages the sink received, parsed back into
 ``EmailMessage`` objects before the clock starts, sent with ``aiosmtplib.send`` (a new
 connection per message, as the worker did before it kept connections open) from this
-process with 10 at a time (the worker's ``max_jobs``) to a fresh sink.
+process with 10 at a time (the worker's ``max_jobs``) to a fresh sink. A second baseline
+sends the same bytes as they are over 10 aiosmtplib connections kept open all along
+(``SMTP.sendmail``): what aiosmtplib alone does when rendering, MIME and the database cost
+nothing. The ratio column is against the first.
 
 What-if (``--what-if-poll-delay S``, off by default since ``WorkerSettings`` sets 0.1 s; not the
 service as shipped): the same worker with another arq ``poll_delay``, on ``--what-if-messages``
@@ -666,6 +669,45 @@ class BaselineRun:
         return self.messages / self.seconds
 
 
+_TO = re.compile(rb"^To:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+async def _send_raw_pooled(messages: list[bytes], port: int, concurrency: int) -> float:
+    """``concurrency`` aiosmtplib connections, open all along, sending the flattened bytes as they are."""
+    import aiosmtplib
+
+    queue = iter(messages)
+
+    async def sender() -> None:
+        async with aiosmtplib.SMTP(hostname=HOST, port=port, start_tls=None, timeout=15) as client:
+            for content in queue:
+                found = _TO.search(content.split(b"\r\n\r\n", 1)[0])
+                assert found is not None
+                await client.sendmail("no-reply@treffpunkt.invalid", [found.group(1).decode()], content)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+def run_baseline_pooled(raw: list[bytes], concurrency: int) -> BaselineRun:
+    """The second baseline: what aiosmtplib alone does with open connections and finished messages."""
+    with smtp_sink() as sink:
+        sink_cpu0 = process_cpu_s(sink.pid)
+        own0 = time.process_time()
+        seconds = asyncio.run(_send_raw_pooled(raw, sink.port, concurrency))
+        own = time.process_time() - own0
+        received = sink.poll()
+        return BaselineRun(
+            messages=len(raw),
+            received=received,
+            distinct=len(set(sink.message_ids)),
+            seconds=seconds,
+            client_cpu_s=own,
+            sink_cpu_s=process_cpu_s(sink.pid) - sink_cpu0,
+        )
+
+
 def run_baseline(raw: list[bytes], concurrency: int) -> BaselineRun:
     parser = BytesParser(policy=email.policy.default)
     messages = [cast(EmailMessage, parser.parsebytes(data)) for data in raw]
@@ -728,9 +770,11 @@ async def _profile_child(count: int) -> dict[str, Any]:
         half = len(blocks) // 2
         outcomes: Counter[str] = Counter()
         started = time.perf_counter()
+        cpu_started = time.process_time()
         for block in blocks[:half]:
             outcomes.update(await deliver_block(block, channels))
         plain_s = time.perf_counter() - started
+        plain_cpu_s = time.process_time() - cpu_started
         plain_n = sum(outcomes.values())
         profiler = cProfile.Profile()
         started = time.perf_counter()
@@ -758,6 +802,7 @@ async def _profile_child(count: int) -> dict[str, Any]:
         "messages": sum(outcomes.values()),
         "outcomes": dict(outcomes),
         "plain_ms": plain_s * 1000 / max(plain_n, 1),
+        "plain_cpu_ms": plain_cpu_s * 1000 / max(plain_n, 1),
         "profiled_ms": profiled_s * 1000 / n,
         "stages_ms": stages,
         "libraries_ms": by_library.most_common(12),
@@ -807,6 +852,7 @@ class Results:
     runs: list[WorkerRun]
     counts_after_runs: dict[tuple[str, str], int]
     baseline: BaselineRun | None
+    baseline_pooled: BaselineRun | None
     profile: dict[str, Any] | None
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -877,10 +923,12 @@ def _run(args: argparse.Namespace, database_url: str, redis_url: str, label: str
         )
     counts_after_runs = db.outbox_counts()
 
-    baseline = None
+    baseline = baseline_pooled = None
     if runs[0].raw:
         print(f"baseline: {len(runs[0].raw):,} raw aiosmtplib sends, {MAX_JOBS} at a time", file=sys.stderr)
         baseline = run_baseline(runs[0].raw, MAX_JOBS)
+        print(f"baseline: the same with {MAX_JOBS} open aiosmtplib connections", file=sys.stderr)
+        baseline_pooled = run_baseline_pooled(runs[0].raw, MAX_JOBS)
     profile = None
     if args.profile:
         print(f"profile: deliver() on {args.profile} two-hour reminders in-process", file=sys.stderr)
@@ -899,6 +947,7 @@ def _run(args: argparse.Namespace, database_url: str, redis_url: str, label: str
         runs=runs,
         counts_after_runs=counts_after_runs,
         baseline=baseline,
+        baseline_pooled=baseline_pooled,
         profile=profile,
     )
 
@@ -950,6 +999,13 @@ def report(r: Results) -> str:
             row(f"{w.label}, first → last message", w.received, w.sending_seconds, w.steady_rate)
     if b:
         row(f"raw `aiosmtplib.send`, {MAX_JOBS} at a time (baseline)", b.messages, b.seconds, b.rate)
+    if (bp := r.baseline_pooled) is not None:
+        row(
+            f"raw aiosmtplib, {MAX_JOBS} connections open all along, finished bytes (`sendmail`)",
+            bp.messages,
+            bp.seconds,
+            bp.rate,
+        )
     lines.append("")
     for w in r.runs:
         notes = []
@@ -994,6 +1050,13 @@ def report(r: Results) -> str:
             f"{b.client_cpu_s:.1f} s ({b.client_cpu_s * 1000 / b.messages:.2f} ms per message), "
             f"sink CPU {b.sink_cpu_s:.1f} s",
         ]
+    if (bp := r.baseline_pooled) is not None:
+        lines += [
+            "",
+            f"Baseline with open connections: the sink received {bp.received:,} ({bp.distinct:,} distinct "
+            f"Message-IDs); client CPU {bp.client_cpu_s:.1f} s ({bp.client_cpu_s * 1000 / bp.messages:.2f} ms per "
+            f"message), sink CPU {bp.sink_cpu_s:.1f} s",
+        ]
     if r.profile and "error" in r.profile:
         lines += ["", f"Profile FAILED: {r.profile['error']}"]
     elif r.profile:
@@ -1002,7 +1065,7 @@ def report(r: Results) -> str:
             "",
             f"Profile: `deliver_block()` on {p['messages']} two-hour reminders, one block after another in one process "
             f"(outcomes {p['outcomes']}, sink received {p['sink_received']}): {p['plain_ms']:.2f} ms per message "
-            f"plain, {p['profiled_ms']:.2f} ms under cProfile.",
+            f"plain ({p['plain_cpu_ms']:.2f} ms of CPU in that process), {p['profiled_ms']:.2f} ms under cProfile.",
             "",
             "Time per message inside each step (cProfile, cumulative, ms): "
             + ", ".join(f"{k} {v:.2f}" for k, v in sorted(p["stages_ms"].items(), key=lambda kv: -kv[1])),
@@ -1042,7 +1105,12 @@ def main() -> None:
     parser.add_argument("--worker-child-poll-delay", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile_child is not None:
-        print(json.dumps(asyncio.run(_profile_child(args.profile_child))))
+        try:  # the event loop the worker runs on
+            import uvloop
+        except ImportError:
+            print(json.dumps(asyncio.run(_profile_child(args.profile_child))))
+        else:
+            print(json.dumps(uvloop.run(_profile_child(args.profile_child))))
         return
     if args.worker_child_poll_delay is not None:
         _worker_child(args.worker_child_poll_delay)
