@@ -114,7 +114,8 @@ _SCANNED_AT_DOOR = (
 )
 
 
-def _found(row: Mapping[str, Any] | None, operator: Operator) -> Scanned | None:
+def found_in(row: Mapping[str, Any] | None, operator: Operator) -> Scanned | None:
+    """The person of a row with the columns of :func:`scanned`'s query, or ``None`` for nobody."""
     if row is None or row["id"] is None or row["name"] is None or row["session_status"] is None:
         return None
     return Scanned(
@@ -139,13 +140,13 @@ async def scanned(registration_id: int | None, operator: Operator, door_session_
         if registration_id is None:
             return AtTheDoor(found=None, door_allowed=True)
         row = await fetchrow(_SCANNED, operator.user_id, registration_id)
-        return AtTheDoor(found=_found(row, operator), door_allowed=True)
+        return AtTheDoor(found=found_in(row, operator), door_allowed=True)
     if not 1 <= door_session_id <= MAX_ID:
         raise SessionNotFound(f"There is no session with id {door_session_id}.")
     row = await fetchrow(_SCANNED_AT_DOOR, operator.user_id, operator.user_id, registration_id, door_session_id)
     if row is None:
         raise SessionNotFound(f"There is no session with id {door_session_id}.")
-    return AtTheDoor(found=_found(row, operator), door_allowed=operator.any_session or _checked(row["door_runs"]))
+    return AtTheDoor(found=found_in(row, operator), door_allowed=operator.any_session or _checked(row["door_runs"]))
 
 
 async def session_row(session_id: int) -> dict[str, Any]:

@@ -15,8 +15,10 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app.database import engine, fetchrow
 from checkin.outcomes import CheckinMethod, CheckinResult
-from checkin.services._common import Operator, Person
+from checkin.services._common import Operator, Person, Scanned, found_in
 from checkin.tables import Attendance, DoorScan, NoShow
+from scheduling.access import runs_activity
+from scheduling.kinds import RegistrationStatus, SessionStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +171,85 @@ async def log_and_admit(
     if first_at is None:  # admitted by a concurrent scan after this statement's snapshot: read it now
         first_at = await checked_in_at(who.id)
     return True, CheckinResult.already, first_at
+
+
+# The whole of a scan that checks a person in, read and writes in one statement: the person as
+# ``checkin.services._common.scanned`` reads them, and only when the door admits them (the
+# operator may run their session, it is the door's session when the door names one, neither the
+# registration nor the session is cancelled, the person is not waitlisted: ``scans._decide``'s
+# ``ok``) the log entry, the attendance row and the no-show correction as in ``_LOG_AND_ADMIT``.
+# Otherwise it writes nothing and the caller decides and logs with what it read.
+_SCAN_AND_ADMIT = (
+    "WITH seen AS (SELECT r.id, r.status, r.session, p.name, s.status AS session_status,"
+    f" {runs_activity('s.activity')} AS facilitates"
+    " FROM registration r JOIN participant p ON p.id = r.participant"
+    ' JOIN "session" s ON s.id = r.session WHERE r.id = {}),'
+    " admissible AS (SELECT seen.id, seen.session FROM seen WHERE ({}::boolean OR seen.facilitates)"
+    " AND ({}::integer IS NULL OR seen.session = {}::integer)"
+    " AND seen.status <> {}::varchar AND seen.status <> {}::varchar AND seen.session_status <> {}::varchar),"
+    " logged AS (INSERT INTO door_scan"
+    " (session_id, registration_id, outcome, reason, method, by_user_id, scanned_at, recorded_at, client_nonce)"
+    " SELECT admissible.session, admissible.id, {}::varchar, '', {}::varchar, {}::integer, {}::timestamptz,"
+    " {}::timestamptz, {}::varchar FROM admissible ON CONFLICT DO NOTHING RETURNING registration_id),"
+    " admitted AS (INSERT INTO attendance"
+    " (registration, session, checked_in_at, recorded_at, method, by_user_id, client_nonce)"
+    " SELECT admissible.id, admissible.session, {}::timestamptz, {}::timestamptz, {}::varchar, {}::integer,"
+    " {}::varchar FROM admissible JOIN logged ON logged.registration_id = admissible.id"
+    " ON CONFLICT DO NOTHING RETURNING registration),"
+    " cleared AS (DELETE FROM no_show WHERE registration IN (SELECT registration FROM admitted))"
+    " SELECT seen.*, EXISTS (SELECT 1 FROM admissible) AS admissible, EXISTS (SELECT 1 FROM logged) AS logged,"
+    " EXISTS (SELECT 1 FROM admitted) AS admitted,"
+    " (SELECT a.checked_in_at FROM attendance a WHERE a.registration = seen.id) AS first_at FROM seen"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What :func:`scan_and_admit` did: ``seen`` is the person (``None``: nobody); ``result`` is ``None``
+    when the door does not admit them (nothing was written), else ``ok`` or ``already`` with the time;
+    ``logged`` is ``False`` when the client nonce was logged already (a resend: nothing was written)."""
+
+    seen: Scanned | None
+    result: CheckinResult | None = None
+    checked_in_at: datetime | None = None
+    logged: bool = True
+
+
+async def scan_and_admit(registration_id: int, door: Door, method: CheckinMethod, outcome: str) -> Admission:
+    """Read the person and, when the door admits them, log and admit them: one statement (PostgreSQL).
+
+    ``outcome`` is what the log says of an admission (``scans._Decision.logged_outcome``).
+    """
+    row = await fetchrow(
+        _SCAN_AND_ADMIT,
+        door.by.user_id,
+        registration_id,
+        door.by.any_session,
+        door.session_id,
+        door.session_id,
+        RegistrationStatus.cancelled.value,
+        RegistrationStatus.waitlisted.value,
+        SessionStatus.cancelled.value,
+        outcome,
+        method.value,
+        door.by.user_id,
+        door.seen_at,
+        door.recorded_at,
+        door.client_nonce,
+        door.seen_at,
+        door.recorded_at,
+        method.value,
+        door.by.user_id,
+        door.client_nonce,
+    )
+    seen = found_in(row, door.by)
+    if row is None or seen is None or not row["admissible"]:
+        return Admission(seen)
+    if not row["logged"]:
+        return Admission(seen, CheckinResult.already, None, logged=False)
+    if row["admitted"]:
+        return Admission(seen, CheckinResult.ok, door.seen_at)
+    first_at = row["first_at"]
+    if first_at is None:  # admitted by a concurrent scan after this statement's snapshot: read it now
+        first_at = await checked_in_at(seen.who.id)
+    return Admission(seen, CheckinResult.already, first_at)

@@ -30,6 +30,7 @@ from checkin.codes import looks_signed, normalise_short_code, short_code, verify
 from checkin.errors import InvalidCheckin, NothingToUndo, SessionNotFound
 from checkin.outcomes import CheckinMethod, CheckinResult, LogOnly, Reason
 from checkin.services._common import (
+    MAX_ID,
     AtTheDoor,
     Operator,
     Person,
@@ -42,7 +43,16 @@ from checkin.services._common import (
     session_row,
     utcnow,
 )
-from checkin.services._door import Door, admit, at_once, checked_in_at, log_and_admit, log_only, log_scan
+from checkin.services._door import (
+    Door,
+    admit,
+    at_once,
+    checked_in_at,
+    log_and_admit,
+    log_only,
+    log_scan,
+    scan_and_admit,
+)
 from checkin.tables import Attendance, DoorScan
 from scheduling.kinds import RegistrationStatus, SessionStatus
 from scheduling.tables import Registration
@@ -164,32 +174,51 @@ async def _scan(target: _Target, door: Door) -> ScanResult:
 
 
 async def _scan_at_once(target: _Target, door: Door) -> ScanResult:
-    """:func:`_scan` on PostgreSQL: one read, then one statement that writes (two round trips, no transaction).
+    """:func:`_scan` on PostgreSQL without a transaction: a person the door admits costs one statement
+    (read, log and admit: ``_door.scan_and_admit``); a denied scan a second one that logs it, and a
+    third that reads the door's session when the code is for another session or for nobody.
 
     A resend is found by its write: the log entry's client nonce is taken, the statement changes
     nothing, and the original answer goes back, as above.
     """
-    try:
-        seen = await scanned(target.registration_id, door.by, door.session_id)
-    except SessionNotFound:
-        if door.client_nonce is not None and (original := await _logged(door.client_nonce)) is not None:
-            return await _replay(original)  # the session is gone since; the scan was answered before
-        raise
+    admission = None
+    if target.registration_id is not None and 1 <= target.registration_id <= MAX_ID:
+        admission = await scan_and_admit(target.registration_id, door, target.method, CheckinResult.ok.value)
+        if admission.result is not None:
+            if not admission.logged:
+                return await _resent(door)
+            assert admission.seen is not None
+            return ScanResult(admission.result, admission.seen.who, admission.checked_in_at)
+    found = admission.seen if admission is not None else None
+    if door.session_id is None or (found is not None and found.who.session_id == door.session_id):
+        seen = AtTheDoor(found=found, door_allowed=True)  # the door's own right is not asked (_decide)
+    else:
+        try:
+            seen = await scanned(target.registration_id, door.by, door.session_id)
+        except SessionNotFound:
+            if door.client_nonce is not None and (original := await _logged(door.client_nonce)) is not None:
+                return await _replay(original)  # the session is gone since; the scan was answered before
+            raise
     decision = _decide(target, door, seen)
     answer = decision.answer
-    if answer.result is CheckinResult.ok and answer.registration is not None:
+    if answer.result is CheckinResult.ok and answer.registration is not None:  # admissible since the first read
         logged, result, at = await log_and_admit(door, decision.logged_outcome, answer.registration, target.method)
         answer = ScanResult(result, answer.registration, at)
     else:
         reason = answer.reason.value if answer.reason else None
         logged = await log_only(door, decision.logged_outcome, answer.registration, reason=reason, method=target.method)
     if not logged:
-        original = await _logged(door.client_nonce or "")
-        assert original is not None
-        return await _replay(original)
+        return await _resent(door)
     if decision.forbidden:
         raise not_your_session()
     return answer
+
+
+async def _resent(door: Door) -> ScanResult:
+    """The original answer to a scan whose client nonce is logged already."""
+    original = await _logged(door.client_nonce or "")
+    assert original is not None
+    return await _replay(original)
 
 
 def _decide(target: _Target, door: Door, seen: AtTheDoor) -> _Decision:
