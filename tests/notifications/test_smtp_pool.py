@@ -219,3 +219,21 @@ async def test_lines_starting_with_a_dot_and_bare_line_feeds_arrive_as_written()
     finally:
         await pool.close()
         server.stop()
+
+
+async def test_replies_are_read_in_order_however_the_server_splits_them() -> None:
+    from notifications.smtp import _Session
+
+    session = _Session()
+    for chunk in (b"250 2.1.0 OK\r\n250-first line\r\n250-sec", b"ond line\r\n250 last", b" line\r\n354 go on\r\n"):
+        session.data_received(chunk)
+    assert await session.reply() == (250, "2.1.0 OK")
+    assert await session.reply() == (250, "first line\nsecond line\nlast line")
+    assert await session.reply() == (354, "go on")
+    later = asyncio.ensure_future(session.reply())
+    await asyncio.sleep(0)
+    session.data_received(b"221 bye\r\n")
+    assert await later == (221, "bye")
+    session.data_received(b"oops, not SMTP\r\n")
+    with pytest.raises(Exception, match="malformed"):
+        await session.reply()
