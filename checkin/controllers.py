@@ -11,7 +11,10 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.enums import HttpMethod
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.auth.guards import require_coordinator, require_role, require_staff, require_user
@@ -87,12 +90,27 @@ async def limit_typed_codes(user_id: int) -> None:
         )
 
 
+class ScanRoute(HTTPRouteHandler):
+    """A POST route (as ``@post``) whose guards are handed the route handler itself.
+
+    Litestar hands every guard a fresh copy of the handler (about 13 us a request here);
+    Treffpunkt's guards only read the connection.
+    """
+
+    def __init__(self, path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(path, http_method=HttpMethod.POST, **kwargs)
+
+    async def authorize_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        for guard in self.resolve_guards():
+            await guard(connection, self)  # type: ignore[misc]  # as in Litestar's own loop
+
+
 class CheckinController(Controller):
     path = "/api/v1/checkin"
     tags = ["check-in"]
     guards = [require_door_staff]
 
-    @post(operation_id="checkIn", status_code=200)
+    @ScanRoute(operation_id="checkIn", status_code=200)
     async def check_in(self, request: AnyRequest, data: JSONBody[CheckinIn]) -> CheckinOut:
         """Check a person in by QR payload, typed short code (with ``session_id``) or ``registration_id``.
 

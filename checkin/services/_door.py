@@ -184,17 +184,20 @@ _SCAN_AND_ADMIT = (
     f" {runs_activity('s.activity')} AS facilitates"
     " FROM registration r JOIN participant p ON p.id = r.participant"
     ' JOIN "session" s ON s.id = r.session WHERE r.id = {}),'
-    " admissible AS (SELECT seen.id, seen.session FROM seen WHERE ({}::boolean OR seen.facilitates)"
-    " AND ({}::integer IS NULL OR seen.session = {}::integer)"
+    " door AS (SELECT {}::boolean AS any_session, {}::integer AS session_id, {}::varchar AS method,"
+    " {}::integer AS by_user_id, {}::timestamptz AS scanned_at, {}::timestamptz AS recorded_at,"
+    " {}::varchar AS client_nonce),"
+    " admissible AS (SELECT seen.id, seen.session, door.* FROM seen, door"
+    " WHERE (door.any_session OR seen.facilitates) AND (door.session_id IS NULL OR seen.session = door.session_id)"
     " AND seen.status <> {}::varchar AND seen.status <> {}::varchar AND seen.session_status <> {}::varchar),"
     " logged AS (INSERT INTO door_scan"
     " (session_id, registration_id, outcome, reason, method, by_user_id, scanned_at, recorded_at, client_nonce)"
-    " SELECT admissible.session, admissible.id, {}::varchar, '', {}::varchar, {}::integer, {}::timestamptz,"
-    " {}::timestamptz, {}::varchar FROM admissible ON CONFLICT DO NOTHING RETURNING registration_id),"
+    " SELECT session, id, {}::varchar, '', method, by_user_id, scanned_at, recorded_at, client_nonce"
+    " FROM admissible ON CONFLICT DO NOTHING RETURNING registration_id),"
     " admitted AS (INSERT INTO attendance"
     " (registration, session, checked_in_at, recorded_at, method, by_user_id, client_nonce)"
-    " SELECT admissible.id, admissible.session, {}::timestamptz, {}::timestamptz, {}::varchar, {}::integer,"
-    " {}::varchar FROM admissible JOIN logged ON logged.registration_id = admissible.id"
+    " SELECT id, session, scanned_at, recorded_at, method, by_user_id, client_nonce"
+    " FROM admissible JOIN logged ON logged.registration_id = admissible.id"
     " ON CONFLICT DO NOTHING RETURNING registration),"
     " cleared AS (DELETE FROM no_show WHERE registration IN (SELECT registration FROM admitted))"
     " SELECT seen.*, EXISTS (SELECT 1 FROM admissible) AS admissible, EXISTS (SELECT 1 FROM logged) AS logged,"
@@ -226,21 +229,15 @@ async def scan_and_admit(registration_id: int, door: Door, method: CheckinMethod
         registration_id,
         door.by.any_session,
         door.session_id,
-        door.session_id,
+        method.value,
+        door.by.user_id,
+        door.seen_at,
+        door.recorded_at,
+        door.client_nonce,
         RegistrationStatus.cancelled.value,
         RegistrationStatus.waitlisted.value,
         SessionStatus.cancelled.value,
         outcome,
-        method.value,
-        door.by.user_id,
-        door.seen_at,
-        door.recorded_at,
-        door.client_nonce,
-        door.seen_at,
-        door.recorded_at,
-        method.value,
-        door.by.user_id,
-        door.client_nonce,
     )
     seen = found_in(row, door.by)
     if row is None or seen is None or not row["admissible"]:
