@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.database import write_transaction
+from app.database import fetch, write_transaction
 from notifications.broadcast import render_row
 from notifications.digest import render_digest
 from notifications.kinds import MessageKind
@@ -249,7 +249,8 @@ class _Sent:
 
 
 # The one write per message on the hot path, as plain SQL (Piccolo's query builder cost more
-# CPU than sending the message), for many rows at once (bench/README.md).
+# CPU than sending the message), for many rows at once; on PostgreSQL straight to asyncpg
+# (``app.database.fetch``), on SQLite one statement per row in one transaction (bench/README.md).
 _SENT_MANY_POSTGRES = (
     "UPDATE outbox_message AS o SET status = 'sent', sent_at = v.sent_at, channel = v.channel, "
     "language = v.language, subject = v.subject, body = v.body, last_error = '' "
@@ -266,7 +267,7 @@ _SENT_ONE = (
 async def _write_sent(batch: Sequence[_Sent]) -> None:
     """Mark rows sent, each only while our claim holds (like :func:`_finish`), in one statement or transaction."""
     if OutboxMessage._meta.db.engine_type in ("postgres", "cockroach"):
-        await OutboxMessage.raw(
+        await fetch(
             _SENT_MANY_POSTGRES,
             [s.id for s in batch],
             [s.attempts for s in batch],
