@@ -43,7 +43,7 @@ database and worker), called at the end with ``--reminders`` people (0 to skip).
 Peak memory is each process's ``VmHWM`` from ``/proc`` at the end of the run (the web
 processes, the worker, redis, every PostgreSQL process, granian of the baseline).
 
-Usage: ``bench/run [--duration 12] [--connections 32] [--reminders 2000] [--py-spy DIR]``
+Usage: ``bench/run [--duration 12] [--connections 32] [--reminders 5000] [--py-spy DIR]``
 """
 
 from __future__ import annotations
@@ -712,23 +712,30 @@ def _checkin(
 # --- reminders (bench/reminders.py, run as it is) -----------------------------------------------------
 
 
-def reminders(people: int, timeout: float) -> tuple[str, float | None, float | None]:
-    """Run ``bench/reminders.py`` (its own database, web and worker); its report and messages/s."""
+def reminders(people: int, timeout: float) -> tuple[str, float | None, float | None, float | None]:
+    """Run ``bench/reminders.py`` (its own database, web and worker).
+
+    Its report, and messages/s: the worker from the first message to the last (what one worker
+    sends per second once it runs: the target's figure), the worker from its spawn (start-up
+    included), and the raw aiosmtplib baseline.
+    """
     cmd = [sys.executable, str(HERE / "reminders.py"), "--people", str(people), "--timeout", str(timeout)]
     cmd += ["--profile", "0", "--what-if-poll-delay", "0"]
     print(f"reminders: {' '.join(cmd[1:])}", file=sys.stderr)
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout * 2 + 600)
     report = done.stdout.strip() or done.stderr.strip()[-2000:]
-    worker = baseline = None
+    steady = spawn = baseline = None
     for line in report.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 4 and cells[0].startswith("one `treffpunkt worker`, spawn"):
-            worker = float(cells[3].replace(",", ""))
+            spawn = float(cells[3].replace(",", ""))
+        elif len(cells) >= 4 and cells[0].startswith("one `treffpunkt worker`, first"):
+            steady = float(cells[3].replace(",", ""))
         elif len(cells) >= 4 and cells[0].startswith("raw `aiosmtplib.send`"):
             baseline = float(cells[3].replace(",", ""))
     if done.returncode != 0:
         report += f"\n\n(bench/reminders.py exited with code {done.returncode})"
-    return report, worker, baseline
+    return report, steady, spawn, baseline
 
 
 # --- report ----------------------------------------------------------------------------------------------
@@ -801,12 +808,13 @@ def report(facts: dict[str, Any], args: argparse.Namespace) -> str:
     )
     rem = facts.get("reminders")
     if rem:
-        _report, worker, raw = rem
-        if worker is not None:
+        _report, steady, spawn, raw = rem
+        if steady is not None:
             notes.append(
-                f"reminders (bench/reminders.py): {worker:,.0f} messages/s with one worker, target "
-                f"{REMINDERS_PER_S:.0f}: {_verdict(worker >= REMINDERS_PER_S)}"
-                + (f" (raw aiosmtplib baseline {raw:,.0f}/s)" if raw else "")
+                f"reminders (bench/reminders.py): one worker sends {steady:,.0f} messages/s from the first message "
+                f"to the last, target {REMINDERS_PER_S:.0f}: {_verdict(steady >= REMINDERS_PER_S)}"
+                + (f"; {spawn:,.0f}/s counted from its spawn (start-up included)" if spawn else "")
+                + (f"; raw aiosmtplib baseline {raw:,.0f}/s" if raw else "")
             )
     lines += [""] + [f"- {n}" for n in notes]
     if rem:
@@ -849,7 +857,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--duration", type=int, default=12, help="measured seconds per run (default 12)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
-    parser.add_argument("--reminders", type=int, default=2000, help="people for bench/reminders.py (0: skip)")
+    parser.add_argument("--reminders", type=int, default=5000, help="people for bench/reminders.py (0: skip)")
     parser.add_argument("--reminders-timeout", type=float, default=180, help="its worker run gives up after this")
     parser.add_argument("--worker-wait", type=float, default=30, help="seconds to let the worker catch up at the end")
     parser.add_argument("--worker-live", action="store_true", help="do not pause the worker while wrk runs")
