@@ -182,7 +182,8 @@ async def _scan_at_once(target: _Target, door: Door) -> ScanResult:
     nothing, and the original answer goes back, as above.
     """
     admission = None
-    if target.registration_id is not None and 1 <= target.registration_id <= MAX_ID:
+    if _fits(target.registration_id) and (door.session_id is None or _fits(door.session_id)):
+        assert target.registration_id is not None
         admission = await scan_and_admit(target.registration_id, door, target.method, CheckinResult.ok.value)
         if admission.result is not None:
             if not admission.logged:
@@ -212,6 +213,11 @@ async def _scan_at_once(target: _Target, door: Door) -> ScanResult:
     if decision.forbidden:
         raise not_your_session()
     return answer
+
+
+def _fits(some_id: int | None) -> bool:
+    """An id the database can hold (others are answered like unknown ones, below)."""
+    return some_id is not None and 1 <= some_id <= MAX_ID
 
 
 async def _resent(door: Door) -> ScanResult:
