@@ -140,8 +140,11 @@ class Registration(Table, tablename="registration"):
     participant = ForeignKey(references=Participant, on_delete=OnDelete.cascade, index=True)
     session = ForeignKey(references=Session, on_delete=OnDelete.cascade, index=True)
     enrolment = ForeignKey(references=Enrolment, null=True, on_delete=OnDelete.set_null)
-    status = Varchar(length=20, choices=RegistrationStatus, index=True)
-    token = Varchar(length=64, unique=True, index=True, secret=True)
+    # No index on status: four values, and with one the planner combined it with the session
+    # index and read every registration's entry on each sign-up (bench/README.md). The token's
+    # unique constraint is its index.
+    status = Varchar(length=20, choices=RegistrationStatus)
+    token = Varchar(length=64, unique=True, secret=True)
     queued_at = Timestamptz()  # arrival order on the waitlist
     source = Varchar(length=20, default="web")  # web, api, staff, walk_in, series
     consent_version = Varchar(length=40, default="")

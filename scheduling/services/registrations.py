@@ -263,8 +263,12 @@ async def _seat(
 # $8 status, $9 token, $10 queued_at, $11 source, $12 actor, $13/$14 counter changes.
 _SIGN_UP_POSTGRES = """
 WITH existing AS (
-    SELECT r.id, r.participant, r.status FROM registration r JOIN participant p ON p.id = r.participant
-    WHERE r.session = $1 AND r.status IN ('confirmed', 'waitlisted') AND (p.phone = $2 OR p.email = $3)
+    SELECT r.id, r.participant, r.status FROM registration r
+    WHERE r.session = $1 AND r.status IN ('confirmed', 'waitlisted') AND r.participant IN (
+        SELECT p.id FROM participant p WHERE p.phone = $2
+        UNION ALL
+        SELECT p.id FROM participant p WHERE p.email = $3
+    )
     LIMIT 1
 ), person AS (
     INSERT INTO participant (name, phone, email, language, consent_version, consent_at, merged_into,
