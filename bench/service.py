@@ -741,6 +741,11 @@ def reminders(people: int, timeout: float) -> tuple[str, float | None, float | N
 # --- report ----------------------------------------------------------------------------------------------
 
 
+def _cpu_cell(microseconds: float) -> str:
+    """CPU µs per answer; below zero when a process ended during the run (its CPU left the sum)."""
+    return f"{microseconds:,.0f}" if microseconds >= 0 else "n/a (a process ended)"
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "**MISSED**"
 
@@ -772,7 +777,7 @@ def report(facts: dict[str, Any], args: argparse.Namespace) -> str:
         target_text = f"≥ {target:.2f}: {_verdict(ratio >= target)}" if target else ""
         no_target = s.key.startswith("baseline") or s.key in INFORMATIONAL
         factor_text = f"{factor:.1f}" + ("" if no_target or factor <= P99_FACTOR else " **MISSED**")
-        cpu_text = f"{s.cpu_us[0]:,.0f} | {s.cpu_us[1]:,.0f}" if s.cpu_us else " | "
+        cpu_text = " | ".join(_cpu_cell(us) for us in s.cpu_us) if s.cpu_us else " | "
         errors = s.peak.errors + s.half.errors
         error_kinds = {**s.peak.unexpected}
         for k, v in s.half.unexpected.items():
