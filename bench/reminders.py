@@ -67,7 +67,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -690,41 +690,33 @@ async def _send_raw_pooled(messages: list[bytes], port: int, concurrency: int) -
     return time.perf_counter() - started
 
 
-def run_baseline_pooled(raw: list[bytes], concurrency: int) -> BaselineRun:
-    """The second baseline: what aiosmtplib alone does with open connections and finished messages."""
+def _measure_baseline(messages: int, send: Callable[[int], Coroutine[Any, Any, float]]) -> BaselineRun:
+    """Run ``send(sink_port)`` (it returns its seconds) against a fresh sink, with both sides' CPU."""
     with smtp_sink() as sink:
         sink_cpu0 = process_cpu_s(sink.pid)
         own0 = time.process_time()
-        seconds = asyncio.run(_send_raw_pooled(raw, sink.port, concurrency))
+        seconds = asyncio.run(send(sink.port))
         own = time.process_time() - own0
         received = sink.poll()
         return BaselineRun(
-            messages=len(raw),
+            messages=messages,
             received=received,
             distinct=len(set(sink.message_ids)),
             seconds=seconds,
             client_cpu_s=own,
             sink_cpu_s=process_cpu_s(sink.pid) - sink_cpu0,
         )
+
+
+def run_baseline_pooled(raw: list[bytes], concurrency: int) -> BaselineRun:
+    """The second baseline: what aiosmtplib alone does with open connections and finished messages."""
+    return _measure_baseline(len(raw), lambda port: _send_raw_pooled(raw, port, concurrency))
 
 
 def run_baseline(raw: list[bytes], concurrency: int) -> BaselineRun:
     parser = BytesParser(policy=email.policy.default)
     messages = [cast(EmailMessage, parser.parsebytes(data)) for data in raw]
-    with smtp_sink() as sink:
-        sink_cpu0 = process_cpu_s(sink.pid)
-        own0 = time.process_time()
-        seconds = asyncio.run(_send_raw(messages, sink.port, concurrency))
-        own = time.process_time() - own0
-        received = sink.poll()
-        return BaselineRun(
-            messages=len(messages),
-            received=received,
-            distinct=len(set(sink.message_ids)),
-            seconds=seconds,
-            client_cpu_s=own,
-            sink_cpu_s=process_cpu_s(sink.pid) - sink_cpu0,
-        )
+    return _measure_baseline(len(messages), lambda port: _send_raw(messages, port, concurrency))
 
 
 # --- the profile: deliver() in-process ---------------------------------------------------------
