@@ -87,8 +87,9 @@ def build_engine(database: DatabaseSettings) -> Engine[Any]:
     return PostgresEngine(config={"dsn": database.url})
 
 
+@lru_cache(maxsize=1)
 def engine() -> Engine[Any]:
-    """The engine every table is bound to (from :mod:`app.piccolo_conf`)."""
+    """The engine every table is bound to (from :mod:`app.piccolo_conf`; looked up once: hot paths ask often)."""
     from app.piccolo_conf import DB
 
     return DB
