@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException, ValidationException
@@ -52,14 +53,7 @@ def _landing_page(user: services.CurrentUser, target: str) -> str:
 
 
 def _me(user: services.CurrentUser) -> Me:
-    return Me(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=user.role,
-        employer_id=user.employer_id,
-        language=user.language,
-    )
+    return msgspec.convert(user, Me, from_attributes=True)
 
 
 def language_cookie(language: str) -> Cookie:
