@@ -25,8 +25,16 @@ def smtp() -> Iterator[tuple[str, Inbox]]:
 
 
 def morning(days: int = 0) -> datetime:
-    """06:05 UTC today (plus ``days``): 07:05 or 08:05 in Berlin, after the digest time."""
-    return (datetime.now(UTC) + timedelta(days=days)).replace(hour=6, minute=5, second=0, microsecond=0)
+    """The next 06:05 UTC from now (plus ``days``): 07:05 or 08:05 in Berlin, after the digest time.
+
+    The next one, not today's: a test running after 06:05 UTC signs people up after today's,
+    and a digest only tells of what came before it.
+    """
+    now = datetime.now(UTC)
+    next_morning = now.replace(hour=6, minute=5, second=0, microsecond=0)
+    if next_morning <= now:
+        next_morning += timedelta(days=1)
+    return next_morning + timedelta(days=days)
 
 
 SUBJECT_DE = "Neue Anmeldungen für Ihre Betriebsbesuche"
